@@ -1,0 +1,65 @@
+/**
+ * The error catalog. Every error the plugin throws comes from here, carries a stable `code` and the HTTP
+ * status it should be answered with. Browse routes only render these; they never pick a status.
+ */
+import createError from '@fastify/error'
+
+/** General errors */
+
+/** An option given at register time is missing or has a bad value (names the profile and field). */
+export const FST_S3S_INVALID_OPTION = createError<[string]>(
+  'FST_S3S_INVALID_OPTION', 'Invalid fastify-s3-storage option: %s', 500, TypeError)
+
+/** A call named a profile that is not configured. */
+export const FST_S3S_UNKNOWN_PROFILE = createError<[string]>(
+  'FST_S3S_UNKNOWN_PROFILE', 'Unknown storage profile "%s"', 500)
+
+/** A key, filename, location or prefix breaks the key rules (traversal, control bytes, length). */
+export const FST_S3S_INVALID_KEY = createError<[string]>(
+  'FST_S3S_INVALID_KEY', 'Invalid key: %s', 400)
+
+/** A Range is malformed, or the object cannot satisfy it. */
+export const FST_S3S_INVALID_RANGE = createError<[string]>(
+  'FST_S3S_INVALID_RANGE', 'Range not satisfiable: %s', 416)
+
+/** An argument other than a key is invalid (TTL, sizes, list limits). */
+export const FST_S3S_INVALID_ARGUMENT = createError<[string]>(
+  'FST_S3S_INVALID_ARGUMENT', 'Invalid argument: %s', 400)
+
+/** S3-mapped errors */
+
+/** A conditional read found the caller's copy current (If-None-Match / If-Modified-Since). */
+export const FST_S3S_NOT_MODIFIED = createError<[string]>(
+  'FST_S3S_NOT_MODIFIED', 'Not modified: %s', 304)
+
+/** The object (or the bucket's key) does not exist. */
+export const FST_S3S_NOT_FOUND = createError<[string]>(
+  'FST_S3S_NOT_FOUND', 'Not found: %s', 404)
+
+/** S3 refused the request for these credentials. */
+export const FST_S3S_ACCESS_DENIED = createError<[string]>(
+  'FST_S3S_ACCESS_DENIED', 'Access denied by S3: %s', 403)
+
+/** A conditional write lost: the object already exists (If-None-Match) or changed (If-Match). */
+export const FST_S3S_PRECONDITION_FAILED = createError<[string]>(
+  'FST_S3S_PRECONDITION_FAILED', 'Precondition failed: %s', 412)
+
+/** A body is larger than the limit set for it. */
+export const FST_S3S_TOO_LARGE = createError<[string]>(
+  'FST_S3S_TOO_LARGE', 'Too large: %s', 413)
+
+/** S3 answered with an error that is the deployment's problem, not the caller's (NoSuchBucket, 5xx). */
+export const FST_S3S_S3_ERROR = createError<[string]>(
+  'FST_S3S_S3_ERROR', 'S3 error: %s', 502)
+
+/** S3 could not be reached, or keeps throttling after the SDK's retries. */
+export const FST_S3S_S3_UNAVAILABLE = createError<[string]>(
+  'FST_S3S_S3_UNAVAILABLE', 'S3 unavailable: %s', 503)
+
+/** S3 did not answer within the configured time. */
+export const FST_S3S_S3_TIMEOUT = createError<[string]>(
+  'FST_S3S_S3_TIMEOUT', 'S3 timed out: %s', 504)
+
+/** A credentials source (broker, STS, shared files) failed. Never carries secrets. */
+export const FST_S3S_CREDENTIALS = createError<[string]>(
+  'FST_S3S_CREDENTIALS', 'Credentials unavailable: %s', 502)

@@ -1,0 +1,67 @@
+/**
+ * fastify-s3-storage: named S3 storage profiles, `app.storage` and a lazy `req.storage`.
+ * Options are validated once here; nothing downstream reads raw options.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { FST_S3S_INVALID_OPTION } from './errors.js'
+import { StorageOperations } from './operations/storage-operations.js'
+import { validateOptions, type S3StorageOptions } from './options.js'
+import { StorageRegistry } from './storage.js'
+import { kRequestStorage } from './symbols.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The storage registry: `profile(name)`, `operations(profile?)`, `use(SubClass)`. */
+    storage: StorageRegistry
+  }
+  interface FastifyRequest {
+    /** Storage operations on the default profile, logging to `req.log`. Built on first use. */
+    storage: StorageOperations
+    [kRequestStorage]: StorageOperations | null
+  }
+}
+
+const fastifyS3Storage: FastifyPluginAsync<S3StorageOptions> = async (fastify, opts) => {
+  if (fastify.hasDecorator('storage')) throw new FST_S3S_INVALID_OPTION('the plugin is already registered on this instance')
+  const options = validateOptions(opts)
+  const registry = new StorageRegistry(options, opts.logger ?? fastify.log)
+
+  fastify.decorate('storage', registry)
+  fastify.decorateRequest(kRequestStorage, null)
+  // A getter, so routes that never touch req.storage pay nothing for it.
+  fastify.decorateRequest('storage', {
+    getter (this: FastifyRequest) {
+      this[kRequestStorage] ??= registry.operations(undefined, this.log)
+      return this[kRequestStorage]
+    }
+  })
+  fastify.addHook('onClose', function destroyStorageClients (_instance, done) {
+    registry.close()
+    done()
+  })
+}
+
+/** The plugin. Register it with `app.register(s3Storage, { profiles, defaultProfile })`. */
+export const s3Storage = fp(fastifyS3Storage, { fastify: '5.x', name: 'fastify-s3-storage' })
+export default s3Storage
+export { fastifyS3Storage }
+
+export { StorageOperations } from './operations/storage-operations.js'
+export type {
+  CallOptions, CopiedFile, CopyFileOptions, DeleteFilesResult, DeleteItem, DownloadFileOptions, DownloadLinkOptions,
+  FileInfo, ListedFile, ListedFolder, ListOptions, ListPage, StorageOperationsOptions, UploadedFile, UploadFileOptions,
+  UploadLinkOptions, UploadPost, UploadPostOptions
+} from './operations/storage-operations.js'
+export type { DownloadedObject, UploadBody, DeleteFailure } from './operations/transfer.js'
+export type { ByteRange } from './operations/range.js'
+export { StorageRegistry, type StorageOperationsClass } from './storage.js'
+export { ProfileRegistry, StorageProfile, type ProfileTarget } from './profiles/registry.js'
+export {
+  validateOptions, MAX_LINK_TTL_SECONDS, DEFAULT_REGION, DEFAULT_CHECKSUMS,
+  type S3StorageOptions, type ProfileOptions, type StaticCredentials, type ChecksumPolicy, type NormalizedOptions, type NormalizedProfile
+} from './options.js'
+export { buildKey, checkPath, normalizePrefix, prefixPath, parseS3Url, hashKey, MAX_KEY_BYTES } from './keys.js'
+export { Region, type RegionCode } from './regions.js'
+export * as errors from './errors.js'
+export * from './errors.js'

@@ -1,0 +1,122 @@
+/**
+ * The one place keys are made. Every S3 key the plugin touches is `profile prefix + location + name`,
+ * built and checked here, so traversal and encoding rules live in one function with one table of tests.
+ */
+import { createHash } from 'node:crypto'
+import { FST_S3S_INVALID_KEY } from './errors.js'
+
+/** S3's own limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024
+
+// C0 controls, DEL and C1 controls: never valid in a key (log forging, header injection, invisible names).
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
+
+/** What a key part is, for error messages. */
+export type KeyPart = 'key' | 'filename' | 'location' | 'prefix'
+
+/**
+ * Checks one relative path (a name, a location or a prefix) against the key rules and returns it with
+ * surrounding slashes trimmed where allowed. Throws `FST_S3S_INVALID_KEY` (400).
+ *
+ * Rules: no leading `/`, no `.` or `..` segment, no empty segment (`a//b`), no control characters.
+ * A trailing `/` is allowed only for prefixes. Names such as `v1..2.txt` are fine.
+ */
+export function checkPath (value: string, part: KeyPart, { allowTrailingSlash = false } = {}): string {
+  if (typeof value !== 'string') throw new FST_S3S_INVALID_KEY(`${part} must be a string`)
+  if (CONTROL_CHARS.test(value)) throw new FST_S3S_INVALID_KEY(`${part} contains control characters`)
+  if (value.startsWith('/')) throw new FST_S3S_INVALID_KEY(`${part} must not start with "/"`)
+  // Backslashes are path separators on some clients; refusing them keeps `a\..\b` from meaning anything.
+  if (value.includes('\\')) throw new FST_S3S_INVALID_KEY(`${part} must not contain "\\"`)
+  let path = value
+  if (allowTrailingSlash && path.endsWith('/')) path = path.slice(0, -1)
+  if (path === '') return ''
+  for (const segment of path.split('/')) {
+    if (segment === '') throw new FST_S3S_INVALID_KEY(`${part} has an empty segment`)
+    if (segment === '.' || segment === '..') throw new FST_S3S_INVALID_KEY(`${part} has a "${segment}" segment`)
+  }
+  return path
+}
+
+/**
+ * Normalises a profile prefix once at register time: `uploads`, `uploads/` and `/uploads/` are the same.
+ * Returns `''` or a prefix ending in `/`.
+ */
+export function normalizePrefix (prefix: string | undefined, part: KeyPart = 'prefix'): string {
+  if (prefix === undefined || prefix === '') return ''
+  // Only a configured profile prefix may start with "/"; a location or a request's prefix may not.
+  const trimmed = part === 'prefix' ? prefix.replace(/^\/+/, '') : prefix
+  const path = checkPath(trimmed, part, { allowTrailingSlash: true })
+  return path === '' ? '' : path + '/'
+}
+
+/** Options of {@link buildKey}. */
+export interface BuildKeyOptions {
+  /** Normalise every part to Unicode NFC (browse routes do; the API keeps names byte-exact). Default false. */
+  nfc?: boolean
+  /** The name is a folder prefix: may be empty and may end with `/`. Default false. */
+  folder?: boolean
+}
+
+/**
+ * Builds a full S3 key: `prefix` (already normalised, ends with `/` or is empty) + `location` + `name`.
+ *
+ * @example
+ * buildKey('app1/', 'invoices', '2024/a.pdf') // 'app1/invoices/2024/a.pdf'
+ */
+export function buildKey (prefix: string, location: string | undefined, name: string, options: BuildKeyOptions = {}): string {
+  const nfc = options.nfc === true
+  const loc = location === undefined || location === '' ? '' : normalizePrefix(nfc ? location.normalize('NFC') : location, 'location')
+  const raw = nfc ? name.normalize('NFC') : name
+  let key: string
+  if (options.folder === true) {
+    const folder = checkPath(raw, 'prefix', { allowTrailingSlash: true })
+    key = prefix + loc + (folder === '' ? '' : folder + '/')
+  } else {
+    if (raw === '') throw new FST_S3S_INVALID_KEY('filename must not be empty')
+    key = prefix + loc + checkPath(raw, 'filename')
+  }
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new FST_S3S_INVALID_KEY(`key is longer than ${MAX_KEY_BYTES} bytes in UTF-8`)
+  }
+  return key
+}
+
+/**
+ * Joins a location and a filename without a profile prefix, with the same checks.
+ *
+ * @example
+ * prefixPath('invoices', 'a.pdf') // 'invoices/a.pdf'
+ */
+export function prefixPath (location: string | undefined, filename: string): string {
+  return buildKey('', location, filename)
+}
+
+/**
+ * Splits an `s3://bucket/key` URL. The key is returned as written (no percent-decoding: S3 URLs are not
+ * percent-encoded). Throws `FST_S3S_INVALID_KEY` when it is not an s3 URL with a bucket.
+ *
+ * @example
+ * parseS3Url('s3://reports/2024/q1.csv') // { bucket: 'reports', key: '2024/q1.csv' }
+ */
+export function parseS3Url (url: string): { bucket: string, key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(url)
+  if (match === null) throw new FST_S3S_INVALID_KEY('not an s3://bucket/key URL')
+  return { bucket: match[1], key: match[2] }
+}
+
+/**
+ * A short, stable SHA-256 prefix of a key, for logs: keys can be correlated without being written out.
+ *
+ * @example
+ * hashKey('invoices/a.pdf') // '5f1c8d0e2b7a4c93' (16 hex digits)
+ */
+export function hashKey (key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)
+}
+
+/** The last segment of a key or prefix (`a/b/c.txt` → `c.txt`, `a/b/` → `b`). */
+export function baseName (key: string): string {
+  const trimmed = key.endsWith('/') ? key.slice(0, -1) : key
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1)
+}

@@ -1,0 +1,97 @@
+/**
+ * The profile registry: named profiles, each with its normalised options, credential source and S3Client.
+ * It knows nothing of operations; `StorageRegistry` (src/storage.ts) builds StorageOperations on top.
+ */
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { FastifyBaseLogger } from 'fastify'
+import type { NormalizedOptions, NormalizedProfile } from '../options.js'
+import { FST_S3S_UNKNOWN_PROFILE } from '../errors.js'
+import { createS3Client } from './client.js'
+import { credentialSourceFor, type CredentialSource } from './credentials.js'
+
+/** Where a profile's keys live right now. A credentials broker may change it; static profiles never do. */
+export interface ProfileTarget {
+  /** The bucket. */
+  bucket: string
+  /** The profile prefix: `''` or a folder ending in `/`. */
+  prefix: string
+}
+
+/** A configured profile, ready for use. */
+export class StorageProfile {
+  /** The profile's name. */
+  readonly name: string
+  /** Its options, validated and defaulted. */
+  readonly options: NormalizedProfile
+  /** Its client, shared by every operation on the profile. */
+  readonly client: S3Client
+  /** Where its credentials come from. */
+  readonly credentialSource: CredentialSource
+  private readonly staticTarget: ProfileTarget
+
+  constructor (options: NormalizedProfile) {
+    this.name = options.name
+    this.options = options
+    this.credentialSource = credentialSourceFor(options)
+    this.client = createS3Client(options, this.credentialSource)
+    this.staticTarget = Object.freeze({ bucket: options.bucket, prefix: options.prefix })
+  }
+
+  /** The bucket and prefix keys are built under. */
+  async target (): Promise<ProfileTarget> {
+    return this.staticTarget
+  }
+
+  /** When the credentials in use expire, if they are temporary; `undefined` for long-lived keys. */
+  async credentialsExpiry (): Promise<Date | undefined> {
+    if (this.credentialSource.kind === 'default-chain') {
+      const identity = await this.client.config.credentials()
+      return identity.expiration
+    }
+    const identity = await this.credentialSource.provider?.()
+    return identity?.expiration
+  }
+
+  /** Whether two profiles can copy server-side: the same store, reached the same way. */
+  sameEndpointAs (other: StorageProfile): boolean {
+    return this.options.endpoint === other.options.endpoint && this.options.region === other.options.region
+  }
+
+  /** Frees the client's sockets. */
+  destroy (): void {
+    this.client.destroy()
+  }
+}
+
+/** Named profiles and the default one. */
+export class ProfileRegistry {
+  /** The profile used when a call names none. */
+  readonly defaultProfile: string
+  /** Logger for work done outside a request. */
+  readonly log: FastifyBaseLogger
+  private readonly profiles: Map<string, StorageProfile>
+
+  constructor (options: NormalizedOptions, log: FastifyBaseLogger) {
+    this.defaultProfile = options.defaultProfile
+    this.log = log
+    this.profiles = new Map()
+    for (const [name, profile] of options.profiles) this.profiles.set(name, new StorageProfile(profile))
+  }
+
+  /** The names of every profile. */
+  get names (): string[] {
+    return [...this.profiles.keys()]
+  }
+
+  /** A profile by name (the default when none is given). Throws `FST_S3S_UNKNOWN_PROFILE`. */
+  profile (name?: string): StorageProfile {
+    const profile = this.profiles.get(name ?? this.defaultProfile)
+    if (profile === undefined) throw new FST_S3S_UNKNOWN_PROFILE(String(name))
+    return profile
+  }
+
+  /** Destroys every client; called from the app's onClose hook. */
+  close (): void {
+    for (const profile of this.profiles.values()) profile.destroy()
+  }
+}
