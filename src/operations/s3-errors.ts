@@ -35,6 +35,10 @@ export function mapS3Error (err: unknown, what: string): Error {
   const name = e?.name ?? 'Error'
   const status = e?.$metadata?.httpStatusCode
   const code = e?.code ?? e?.Code
+  // Not from S3 or the network (for example the caller's own body stream failed): keep it as it is.
+  if (status === undefined && !TIMEOUT.has(name) && !UNAVAILABLE.has(name) && !(code !== undefined && (NETWORK.has(code) || TIMEOUT.has(code)))) {
+    return err as Error
+  }
   let mapped: Error
   if (status === 304 || name === 'NotModified') {
     mapped = new FST_S3S_NOT_MODIFIED(what)

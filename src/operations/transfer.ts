@@ -69,11 +69,15 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   const limit = params.maxBytes ?? Number.POSITIVE_INFINITY
   let body: Buffer | Uint8Array | string | Readable = params.body
   let counter: ByteCounter | undefined
+  let sourceError: Error | undefined
   if (params.body instanceof Readable) {
     counter = new ByteCounter(limit, params.key)
     const source = params.body
     // Errors of the source must reach the counter, which lib-storage is reading.
-    source.once('error', (err) => counter!.destroy(err))
+    source.once('error', (err) => {
+      sourceError = err
+      counter!.destroy(err)
+    })
     body = source.pipe(counter)
   } else if (byteLength(params.body) > limit) {
     throw new FST_S3S_TOO_LARGE(`${params.key} is larger than ${limit} bytes`)
@@ -101,7 +105,8 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
     const size = counter !== undefined ? counter.bytes : byteLength(params.body as Exclude<UploadBody, Readable>)
     return { size, etag: result.ETag }
   } catch (err) {
-    // A counted limit error wins over the SDK's wrapping of it.
+    // The body's own failure, or our size limit, explains more than whatever the SDK made of it.
+    if (sourceError !== undefined) throw sourceError
     if (counter?.errored != null) throw counter.errored
     throw err
   } finally {
