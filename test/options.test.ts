@@ -31,7 +31,7 @@ t.test('register-time validation names the profile and the field', async (t) => 
       t.teardown(() => app.close())
       // Fastify hands a plugin `{}` when it is registered without options.
       const registered = options === undefined ? /"profiles" must name at least one profile/ : message
-      await t.rejects(app.register(s3Storage, options as never).ready(), { code: 'FST_S3S_INVALID_OPTION', message: registered })
+      await t.rejects(async () => { await app.register(s3Storage, options as never).ready() }, { code: 'FST_S3S_INVALID_OPTION', message: registered })
     })
   }
 })
@@ -54,5 +54,5 @@ t.test('registering twice on one instance is refused', async (t) => {
   t.teardown(() => app.close())
   app.register(s3Storage, { profiles: { main: { bucket } } })
   app.register(s3Storage, { profiles: { main: { bucket } } })
-  await t.rejects(app.ready(), { code: 'FST_S3S_INVALID_OPTION', message: /already registered/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_S3S_INVALID_OPTION', message: /already registered/ })
 })
