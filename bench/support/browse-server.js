@@ -1,0 +1,64 @@
+// The app with the plugin and its browse routes, in its own process (see child.js).
+// Usage (forked): node [--expose-gc] bench/support/browse-server.js '<plugin options as JSON>'
+//
+// Messages: { type: 'close' }; and for bench/upload-memory.js, { type: 'memory-start' } (collects garbage,
+// takes the baseline RSS, then samples process.memoryUsage() every BENCH_MEMORY_SAMPLE_MS, 20 ms) and
+// { type: 'memory-stop' } (stops and replies with the baseline, the peak and where the peak was).
+import Fastify from 'fastify'
+import s3Storage from '../../dist/index.js'
+
+const SAMPLE_MS = Number(process.env.BENCH_MEMORY_SAMPLE_MS ?? 20)
+const options = JSON.parse(process.argv[2])
+
+const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+await app.register(s3Storage, options)
+await app.listen({ host: '127.0.0.1', port: 0 })
+
+let sampler
+let baseline
+let peak
+let samples = 0
+
+function settle () {
+  // Several passes: the first one frees objects whose finalizers free more (Buffers' backing stores).
+  for (let i = 0; i < 3; i++) global.gc()
+}
+
+const handlers = {
+  async close () {
+    clearInterval(sampler)
+    await app.close()
+    process.disconnect()
+  },
+  'memory-start' () {
+    if (typeof global.gc !== 'function') throw new Error('start the server with --expose-gc')
+    settle()
+    baseline = process.memoryUsage()
+    peak = baseline
+    samples = 0
+    clearInterval(sampler)
+    sampler = setInterval(() => {
+      const now = process.memoryUsage()
+      samples++
+      if (now.rss > peak.rss) peak = now
+    }, SAMPLE_MS)
+    return { baseline }
+  },
+  'memory-stop' () {
+    clearInterval(sampler)
+    const end = process.memoryUsage()
+    if (end.rss > peak.rss) peak = end
+    settle()
+    return { baseline, peak, end, afterGc: process.memoryUsage(), samples }
+  }
+}
+
+process.on('message', async (message) => {
+  const handler = handlers[message?.type]
+  if (handler === undefined) return
+  const result = await handler()
+  if (message.type !== 'close') process.send({ reply: message.type, ...result })
+})
+process.send({ port: app.server.address().port })
+// The parent went away without saying so: do not linger.
+process.on('disconnect', () => process.exit(0))
