@@ -63,3 +63,39 @@ export const FST_S3S_S3_TIMEOUT = createError<[string]>(
 /** A credentials source (broker, STS, shared files) failed. Never carries secrets. */
 export const FST_S3S_CREDENTIALS = createError<[string]>(
   'FST_S3S_CREDENTIALS', 'Credentials unavailable: %s', 502)
+
+/** Browse errors */
+
+/** No user: the browse `authenticate` hook answered null. */
+export const FST_S3S_UNAUTHENTICATED = createError(
+  'FST_S3S_UNAUTHENTICATED', 'Sign in to use this file browser', 401)
+
+/** The browse `authorize` hook said no. */
+export const FST_S3S_FORBIDDEN = createError<[string]>(
+  'FST_S3S_FORBIDDEN', 'Not allowed: %s', 403)
+
+/** An upload's extension is not in the namespace's list. */
+export const FST_S3S_EXTENSION_NOT_ALLOWED = createError<[string]>(
+  'FST_S3S_EXTENSION_NOT_ALLOWED', 'File type not allowed: %s', 403)
+
+/** A state-changing browse request without a CSRF token or an X-Requested-With header. */
+export const FST_S3S_CSRF = createError(
+  'FST_S3S_CSRF', 'Missing or invalid CSRF token (send the page\'s token, or X-Requested-With from scripts)', 403)
+
+/** The target exists and the namespace does not allow overwriting. */
+export const FST_S3S_EXISTS = createError<[string]>(
+  'FST_S3S_EXISTS', 'Already exists: %s', 409)
+
+/** A folder delete without `recursive` on a folder that is not empty. */
+export const FST_S3S_FOLDER_NOT_EMPTY = createError<[string]>(
+  'FST_S3S_FOLDER_NOT_EMPTY', 'Folder is not empty: %s (delete it with recursive=1)', 409)
+
+/** A browse request that is not what the route takes (no files, a bad form). */
+export const FST_S3S_BAD_REQUEST = createError<[string]>(
+  'FST_S3S_BAD_REQUEST', 'Bad request: %s', 400)
+
+/** Direct-upload errors */
+
+/** A direct upload was refused: a type or size outside the service's limits, before signing or at confirm. */
+export const FST_S3S_UPLOAD_REJECTED = createError<[string]>(
+  'FST_S3S_UPLOAD_REJECTED', 'Upload rejected: %s', 400)

@@ -1,0 +1,30 @@
+/**
+ * Folder listings: folders then files, one page at a time with opaque cursors, cached per namespace when
+ * the namespace asks for it.
+ */
+import type { FastifyRequest } from 'fastify'
+import mime from 'mime'
+import { baseName } from '../keys.js'
+import type { NamespaceContext, Listing } from './context.js'
+
+/** Lists one page of a folder (path `''` or ending in `/`). */
+export async function listFolder (ctx: NamespaceContext, req: FastifyRequest, path: string, cursor: string | undefined): Promise<Listing> {
+  const variant = cursor ?? ''
+  const cached = ctx.cache?.get(path, variant)
+  if (cached !== undefined) return cached
+  const page = await ctx.operations(req).list({ prefix: path, cursor, limit: ctx.ns.pageSize })
+  const listing: Listing = {
+    folders: page.folders.map((f) => ({ name: baseName(f.name), path: f.name })),
+    files: page.files.map((f) => ({
+      name: baseName(f.name),
+      path: f.name,
+      size: f.size,
+      lastModified: f.lastModified?.toISOString(),
+      type: mime.getType(f.name) ?? 'application/octet-stream',
+      url: ctx.fileUrl(f.name, f.key)
+    })),
+    nextCursor: page.nextCursor
+  }
+  ctx.cache?.set(path, variant, listing)
+  return listing
+}

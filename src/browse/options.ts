@@ -1,0 +1,183 @@
+/**
+ * Browse options: the namespaces a host mounts as web file browsers, validated once at register time.
+ */
+import type { FastifyRequest } from 'fastify'
+import { FST_S3S_INVALID_OPTION } from '../errors.js'
+import { normalizePrefix } from '../keys.js'
+import type { BrowseAction } from './permissions.js'
+
+/** How the page uploads files. */
+export type UploadMode = 'stream' | 'presign'
+
+/** One mounted namespace: a profile (and optionally a folder of it) shown under `/<namespace>/files`. */
+export interface NamespaceOptions {
+  /** The storage profile. Default: the plugin's default profile. */
+  profile?: string
+  /** A folder of the profile the namespace is confined to. Default: the whole profile. */
+  basePath?: string
+  /** Extensions allowed for uploads (case-insensitive, without the dot). Default: any. */
+  allowedExtensions?: string[]
+  /** `stream` (through the app, default) or `presign` (the browser posts straight to S3). */
+  uploadMode?: UploadMode
+  /** Whether an upload may replace an existing file. Default `false` (409). */
+  overwrite?: boolean
+  /** Entries per listing page, 1-1000. Default 100. */
+  pageSize?: number
+  /** Largest upload, in bytes. Default 5 GiB. */
+  maxUploadBytes?: number
+  /** Listing cache; off unless set. `ttlSeconds` default 60, `maxEntries` default 1000. */
+  cache?: { ttlSeconds?: number, maxEntries?: number }
+  /** Links in pages and JSON point to `<objectHostname>/<key>` (a CDN) instead of the download route. */
+  objectHostname?: string
+  /** Most keys a search scans. Default 10,000. */
+  searchMaxKeys?: number
+  /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
+  presignExpireSeconds?: number
+}
+
+/** Who the user is: an id (an email, say), or null for "not signed in" (401). */
+export type Authenticate = (req: FastifyRequest) => Promise<string | null> | string | null
+/** Whether a user may do an action on a key of a namespace. */
+export type Authorize = (user: string | null, action: BrowseAction, namespace: string, key: string) => Promise<boolean> | boolean
+
+/** Options of the browse routes. */
+export interface BrowseOptions {
+  /** The namespaces, by name (letters, digits, `-`, `_`; names differing only in case are refused). */
+  namespaces: Record<string, NamespaceOptions>
+  /** URL prefix for every browse route. Default `''` (routes at `/<namespace>/files`). */
+  prefix?: string
+  /** Identifies the user; null answers 401. Default: everyone is anonymous (`null` user, allowed). */
+  authenticate?: Authenticate
+  /** Allows or denies (403) each action. Default: everything allowed. */
+  authorize?: Authorize
+  /** Audit records carry only `keyHash`, not the key. Default false. */
+  auditKeyHashOnly?: boolean
+  /** Host templates that override the bundled ones, file by file. */
+  templateFolder?: string
+}
+
+/** A namespace after validation. */
+export interface NormalizedNamespace {
+  name: string
+  profile?: string
+  /** `''` or a folder ending in `/`. */
+  basePath: string
+  allowedExtensions?: Set<string>
+  uploadMode: UploadMode
+  overwrite: boolean
+  pageSize: number
+  maxUploadBytes: number
+  cache?: { ttlSeconds: number, maxEntries: number }
+  objectHostname?: string
+  searchMaxKeys: number
+  presignExpireSeconds: number
+}
+
+/** Browse options after validation. */
+export interface NormalizedBrowseOptions {
+  namespaces: Map<string, NormalizedNamespace>
+  prefix: string
+  authenticate?: Authenticate
+  authorize?: Authorize
+  auditKeyHashOnly: boolean
+  templateFolder?: string
+}
+
+const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
+const EXTENSION = /^[\p{L}\p{N}_-]{1,32}$/u
+const MAX_UPLOAD = 5 * 1024 ** 4
+
+function fail (message: string): never {
+  throw new FST_S3S_INVALID_OPTION(message)
+}
+
+function positiveInt (ns: string, field: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) fail(`browse namespace "${ns}": "${field}" must be a whole number from 1 to ${max}`)
+  return value
+}
+
+function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: string[]): NormalizedNamespace {
+  if (!NAMESPACE_NAME.test(name)) fail(`browse namespace "${name}" must be 1-63 letters, digits, "-" or "_"`)
+  if (typeof raw !== 'object' || raw === null) fail(`browse namespace "${name}" must be an object`)
+  if (raw.profile !== undefined && !profiles.includes(raw.profile)) fail(`browse namespace "${name}": profile "${raw.profile}" is not one of the profiles (${profiles.join(', ')})`)
+  let basePath: string
+  try {
+    basePath = normalizePrefix(raw.basePath?.normalize('NFC'), 'location')
+  } catch (err) {
+    fail(`browse namespace "${name}": "basePath" ${(err as Error).message}`)
+  }
+  let allowedExtensions: Set<string> | undefined
+  if (raw.allowedExtensions !== undefined) {
+    if (!Array.isArray(raw.allowedExtensions)) fail(`browse namespace "${name}": "allowedExtensions" must be an array`)
+    allowedExtensions = new Set()
+    for (const ext of raw.allowedExtensions) {
+      const bare = typeof ext === 'string' ? ext.replace(/^\./, '') : ''
+      if (!EXTENSION.test(bare)) fail(`browse namespace "${name}": "allowedExtensions" has an invalid extension ${JSON.stringify(ext)}`)
+      allowedExtensions.add(bare.toLowerCase())
+    }
+  }
+  const uploadMode = raw.uploadMode ?? 'stream'
+  if (uploadMode !== 'stream' && uploadMode !== 'presign') fail(`browse namespace "${name}": "uploadMode" must be "stream" or "presign"`)
+  if (raw.overwrite !== undefined && typeof raw.overwrite !== 'boolean') fail(`browse namespace "${name}": "overwrite" must be a boolean`)
+  let cache: NormalizedNamespace['cache']
+  if (raw.cache !== undefined) {
+    if (typeof raw.cache !== 'object' || raw.cache === null) fail(`browse namespace "${name}": "cache" must be an object`)
+    cache = {
+      ttlSeconds: positiveInt(name, 'cache.ttlSeconds', raw.cache.ttlSeconds, 60, 86400),
+      maxEntries: positiveInt(name, 'cache.maxEntries', raw.cache.maxEntries, 1000, 1_000_000)
+    }
+  }
+  let objectHostname: string | undefined
+  if (raw.objectHostname !== undefined) {
+    if (typeof raw.objectHostname !== 'string' || !URL.canParse(raw.objectHostname) || !/^https?:$/.test(new URL(raw.objectHostname).protocol)) {
+      fail(`browse namespace "${name}": "objectHostname" must be an http(s) URL`)
+    }
+    objectHostname = raw.objectHostname.replace(/\/+$/, '')
+  }
+  return {
+    name,
+    profile: raw.profile,
+    basePath,
+    allowedExtensions,
+    uploadMode,
+    overwrite: raw.overwrite ?? false,
+    pageSize: positiveInt(name, 'pageSize', raw.pageSize, 100, 1000),
+    maxUploadBytes: positiveInt(name, 'maxUploadBytes', raw.maxUploadBytes, 5 * 1024 ** 3, MAX_UPLOAD),
+    cache,
+    objectHostname,
+    searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
+    presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, 7 * 24 * 3600)
+  }
+}
+
+/** Validates the browse options against the configured profile names. Throws `FST_S3S_INVALID_OPTION`. */
+export function validateBrowseOptions (raw: unknown, profiles: string[]): NormalizedBrowseOptions {
+  if (typeof raw !== 'object' || raw === null) fail('"browse" must be an object')
+  const opts = raw as BrowseOptions
+  if (typeof opts.namespaces !== 'object' || opts.namespaces === null || Object.keys(opts.namespaces).length === 0) {
+    fail('"browse.namespaces" must name at least one namespace')
+  }
+  const namespaces = new Map<string, NormalizedNamespace>()
+  const lower = new Map<string, string>()
+  for (const [name, ns] of Object.entries(opts.namespaces)) {
+    const clash = lower.get(name.toLowerCase())
+    if (clash !== undefined) fail(`browse namespaces "${clash}" and "${name}" differ only in case`)
+    lower.set(name.toLowerCase(), name)
+    namespaces.set(name, normalizeNamespace(name, ns, profiles))
+  }
+  if (opts.authenticate !== undefined && typeof opts.authenticate !== 'function') fail('"browse.authenticate" must be a function')
+  if (opts.authorize !== undefined && typeof opts.authorize !== 'function') fail('"browse.authorize" must be a function')
+  let prefix = opts.prefix ?? ''
+  if (typeof prefix !== 'string' || (prefix !== '' && !/^\/[A-Za-z0-9/_-]*$/.test(prefix))) fail('"browse.prefix" must be a URL path such as "/storage"')
+  prefix = prefix.replace(/\/+$/, '')
+  if (opts.templateFolder !== undefined && typeof opts.templateFolder !== 'string') fail('"browse.templateFolder" must be a path')
+  return {
+    namespaces,
+    prefix,
+    authenticate: opts.authenticate,
+    authorize: opts.authorize,
+    auditKeyHashOnly: opts.auditKeyHashOnly === true,
+    templateFolder: opts.templateFolder
+  }
+}

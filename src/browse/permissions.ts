@@ -1,0 +1,55 @@
+/**
+ * Who may do what in a namespace: the host's `authenticate` and `authorize` hooks, an allow-list helper,
+ * and the CSRF rule for state-changing routes.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { FST_S3S_CSRF } from '../errors.js'
+
+/** The actions `authorize` is asked about. */
+export const BrowseActions = {
+  list: 'list',
+  download: 'download',
+  upload: 'upload',
+  delete: 'delete',
+  presign: 'presign',
+  mkdir: 'mkdir'
+} as const
+
+/** One of {@link BrowseActions}. */
+export type BrowseAction = typeof BrowseActions[keyof typeof BrowseActions]
+
+/**
+ * Builds an `authorize` that lets through users whose id is one of `emails` or ends with `@<domain>` for
+ * one of `domains` (case-insensitive), for every action.
+ *
+ * @example
+ * browse: { authenticate: (req) => req.headers['x-forwarded-email'] ?? null, authorize: allowList({ domains: ['example.com'] }) }
+ */
+export function allowList ({ emails = [], domains = [] }: { emails?: string[], domains?: string[] }): (user: string | null) => boolean {
+  const allowedEmails = new Set(emails.map((e) => e.toLowerCase()))
+  const allowedDomains = domains.map((d) => '@' + d.toLowerCase().replace(/^@/, ''))
+  return (user) => {
+    if (user === null) return false
+    const id = user.toLowerCase()
+    return allowedEmails.has(id) || allowedDomains.some((d) => id.endsWith(d))
+  }
+}
+
+/**
+ * CSRF rule for POST/DELETE: a script must send `X-Requested-With` (a cross-site form cannot set headers,
+ * and a cross-site fetch with it needs a CORS preflight we never grant); a plain form must carry the page's
+ * token, checked by @fastify/csrf-protection against its cookie.
+ */
+export function csrfGuard (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+  const header = req.headers['x-requested-with']
+  if (typeof header === 'string' && header !== '') {
+    done()
+    return
+  }
+  const app = req.server as unknown as { csrfProtection?: (req: FastifyRequest, reply: FastifyReply, next: (err?: Error) => void) => void }
+  if (app.csrfProtection === undefined) {
+    done(new FST_S3S_CSRF())
+    return
+  }
+  app.csrfProtection(req, reply, (err?: Error) => done(err === undefined ? undefined : new FST_S3S_CSRF()))
+}

@@ -1,0 +1,171 @@
+/**
+ * Uploads through the app: each multipart file streamed straight into S3 (lib-storage), never buffered
+ * whole nor written to disk; and presigned POSTs for the browser to upload straight to S3. Every file is
+ * checked (name, extension, permission, overwrite, size) before a byte is stored, and reported on its own.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { MultipartFile } from '@fastify/multipart'
+import {
+  FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_EXTENSION_NOT_ALLOWED, FST_S3S_TOO_LARGE
+} from '../errors.js'
+import { checkBrowsePath, extensionOf } from './paths.js'
+import type { NamespaceContext } from './context.js'
+
+/** The outcome of one file of a request. */
+export interface FileOutcome {
+  /** The stored name (basename of what was sent). */
+  name: string
+  /** Path relative to the namespace. */
+  path?: string
+  statusCode: number
+  /** Error code when it failed. */
+  code?: string
+  message?: string
+  size?: number
+  /** Presign mode: the form to POST to S3. */
+  post?: { url: string, fields: Record<string, string>, expiresIn: number, maxBytes: number }
+}
+
+/** The worst status of a request's files: the response carries it. */
+export function worstStatus (outcomes: FileOutcome[]): number {
+  return outcomes.reduce((worst, o) => Math.max(worst, o.statusCode), 0)
+}
+
+/** The name to store a submitted file under: the last segment of whatever path the client sent. */
+export function storedName (filename: string): string {
+  return filename.split(/[/\\]/).pop()!.normalize('NFC').trim()
+}
+
+function failure (name: string, err: unknown): FileOutcome {
+  const e = err as { statusCode?: number, code?: string, message?: string }
+  const statusCode = e.statusCode ?? 500
+  return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message }
+}
+
+/** Checks a file about to be stored; throws the catalog error that refuses it. */
+async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<void> {
+  const allowed = ctx.ns.allowedExtensions
+  if (allowed !== undefined && !allowed.has(extensionOf(path))) {
+    throw new FST_S3S_EXTENSION_NOT_ALLOWED(`"${extensionOf(path) || '(none)'}" is not one of ${[...allowed].join(', ')}`)
+  }
+  await ctx.authorize(user, action, path)
+  if (size !== undefined && size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
+  if (!ctx.ns.overwrite && await ctx.operations(req).exists(path)) throw new FST_S3S_EXISTS(path)
+}
+
+async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile): Promise<FileOutcome> {
+  const name = storedName(part.filename ?? '')
+  let path: string
+  try {
+    if (name === '') throw new FST_S3S_BAD_REQUEST('a file without a name')
+    path = checkBrowsePath(folder + name, { folder: false })
+  } catch (err) {
+    part.file.resume()
+    return failure(name, err)
+  }
+  try {
+    return await ctx.audited(req, user, 'upload', path, async () => {
+      await admit(ctx, req, user, 'upload', path)
+      // busboy ends a file at the size limit instead of failing it: turn that into an error, so the
+      // multipart upload is aborted rather than completed with a truncated file.
+      part.file.once('limit', () => part.file.destroy(new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)))
+      const stored = await ctx.operations(req).uploadFile(part.file, path, {
+        preserveFilename: true,
+        contentType: part.mimetype !== '' && part.mimetype !== 'application/octet-stream' ? part.mimetype : undefined,
+        maxBytes: ctx.ns.maxUploadBytes,
+        ifNoneMatch: !ctx.ns.overwrite
+      })
+      if (part.file.truncated) {
+        // Never reached while the +1 above holds; a truncated file must not stay stored if it ever is.
+        await ctx.operations(req).deleteFile(path)
+        throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
+      }
+      ctx.invalidate(path)
+      return { name, path, statusCode: 201, size: stored.size }
+    }, 201)
+  } catch (err) {
+    if (!part.file.destroyed && !part.file.readableEnded) part.file.resume()
+    return failure(name, err)
+  }
+}
+
+/** `POST /<ns>/files/<folder>/`: stores every file of a multipart form; a lone `folder` field makes a folder. */
+export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest, folder: string, user: string | null): Promise<FileOutcome[]> {
+  if (!req.isMultipart()) throw new FST_S3S_BAD_REQUEST('send the files as multipart/form-data')
+  const outcomes: FileOutcome[] = []
+  let newFolder: string | undefined
+  // We turn the size limit into our own 413 (see storePart), so multipart must not throw its own.
+  // busboy stops at fileSize and ends the stream quietly; one byte more than allowed lets our own counter
+  // (uploadObject's maxBytes) see the excess and abort the multipart upload.
+  // throwFileSizeLimit is read by @fastify/multipart at run time but missing from its parts() typings.
+  const partsOptions = { throwFileSizeLimit: false, limits: { fileSize: ctx.ns.maxUploadBytes + 1, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 } }
+  const parts = req.parts(partsOptions as Parameters<FastifyRequest['parts']>[0])
+  for await (const part of parts) {
+    if (part.type === 'field') {
+      if (part.fieldname === 'folder' && typeof part.value === 'string') newFolder = part.value
+      continue
+    }
+    const outcome = await storePart(ctx, req, user, folder, part)
+    outcomes.push(outcome)
+    // After a size failure busboy has stopped: nothing more can be read from this request.
+    if (outcome.statusCode === 413) break
+  }
+  if (outcomes.length === 0) {
+    if (newFolder === undefined || newFolder.trim() === '') throw new FST_S3S_BAD_REQUEST('no files and no folder name')
+    outcomes.push(await makeFolder(ctx, req, user, folder, newFolder))
+  }
+  return outcomes
+}
+
+/** Creates a folder marker `<folder><name>/`. */
+export async function makeFolder (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, name: string): Promise<FileOutcome> {
+  const clean = storedName(name)
+  const path = checkBrowsePath(folder + clean, { folder: true })
+  if (clean === '') throw new FST_S3S_BAD_REQUEST('a folder needs a name')
+  return await ctx.audited(req, user, 'mkdir', path, async () => {
+    await ctx.authorize(user, 'mkdir', path)
+    await ctx.operations(req).createFolder(path)
+    ctx.invalidate(path)
+    return { name: clean, path, statusCode: 201 }
+  }, 201)
+}
+
+/** A file the browser wants to upload in presign mode. */
+export interface PresignRequestFile {
+  name: string
+  size: number
+  type?: string
+}
+
+/** `POST /<ns>/presign`: one presigned POST per file, with the same rules as streamed uploads. */
+export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest, user: string | null): Promise<FileOutcome[]> {
+  const body = req.body as { path?: unknown, files?: unknown } | undefined
+  const folder = checkBrowsePath(body?.path ?? '', { folder: true })
+  if (!Array.isArray(body?.files) || body.files.length === 0 || body.files.length > 1000) throw new FST_S3S_BAD_REQUEST('"files" must list 1 to 1000 files')
+  const outcomes: FileOutcome[] = []
+  for (const file of body.files as PresignRequestFile[]) {
+    const name = typeof file?.name === 'string' ? storedName(file.name) : ''
+    try {
+      if (name === '') throw new FST_S3S_BAD_REQUEST('a file without a name')
+      if (!Number.isSafeInteger(file.size) || file.size < 0) throw new FST_S3S_BAD_REQUEST(`"${name}" needs its size in bytes`)
+      const path = checkBrowsePath(folder + name, { folder: false })
+      outcomes.push(await ctx.audited(req, user, 'presign', path, async () => {
+        await admit(ctx, req, user, 'presign', path, file.size)
+        const type = typeof file.type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : undefined
+        const post = await ctx.operations(req).createUploadPost(path, {
+          maxBytes: ctx.ns.maxUploadBytes, contentType: type, expireSeconds: ctx.ns.presignExpireSeconds
+        })
+        ctx.invalidate(path)
+        return { name, path, statusCode: 200, post: { url: post.url, fields: post.fields, expiresIn: post.expiresIn, maxBytes: post.maxBytes } }
+      }))
+    } catch (err) {
+      outcomes.push(failure(name, err))
+    }
+  }
+  return outcomes
+}
+
+/** Sends per-file outcomes with the worst status. */
+export function sendOutcomes (reply: FastifyReply, outcomes: FileOutcome[]): FastifyReply {
+  return reply.code(worstStatus(outcomes)).send({ files: outcomes })
+}
