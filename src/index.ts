@@ -7,6 +7,9 @@ import fp from 'fastify-plugin'
 import { FST_S3S_INVALID_OPTION } from './errors.js'
 import { StorageOperations } from './operations/storage-operations.js'
 import { validateOptions, type S3StorageOptions } from './options.js'
+import { AuditLog } from './browse/audit.js'
+import { validateBrowseOptions, type BrowseOptions } from './browse/options.js'
+import { browseRoutes } from './browse/routes.js'
 import { StorageRegistry } from './storage.js'
 import { kRequestStorage } from './symbols.js'
 
@@ -15,6 +18,10 @@ declare module 'fastify' {
     /** The storage registry: `profile(name)`, `operations(profile?)`, `use(SubClass)`. */
     storage: StorageRegistry
   }
+  interface FastifyInstance {
+    /** Audit records of the browse routes (`on('record', fn)`); present when `browse` is configured. */
+    storageAudit: AuditLog
+  }
   interface FastifyRequest {
     /** Storage operations on the default profile, logging to `req.log`. Built on first use. */
     storage: StorageOperations
@@ -22,9 +29,16 @@ declare module 'fastify' {
   }
 }
 
-const fastifyS3Storage: FastifyPluginAsync<S3StorageOptions> = async (fastify, opts) => {
+/** Options of the plugin: the storage profiles, and optionally the browse routes. */
+export interface FastifyS3StorageOptions extends S3StorageOptions {
+  /** Mounts web file browsers over profiles. Off unless given. */
+  browse?: BrowseOptions
+}
+
+const fastifyS3Storage: FastifyPluginAsync<FastifyS3StorageOptions> = async (fastify, opts) => {
   if (fastify.hasDecorator('storage')) throw new FST_S3S_INVALID_OPTION('the plugin is already registered on this instance')
   const options = validateOptions(opts)
+  const browse = opts.browse === undefined ? undefined : validateBrowseOptions(opts.browse, [...options.profiles.keys()])
   const registry = new StorageRegistry(options, opts.logger ?? fastify.log)
 
   fastify.decorate('storage', registry)
@@ -40,6 +54,13 @@ const fastifyS3Storage: FastifyPluginAsync<S3StorageOptions> = async (fastify, o
     registry.close()
     done()
   })
+
+  if (browse !== undefined) {
+    const audit = new AuditLog(fastify.log, { keyHashOnly: browse.auditKeyHashOnly })
+    fastify.decorate('storageAudit', audit)
+    // Not wrapped in fastify-plugin: the browse routes' error handler, parsers and views stay theirs.
+    fastify.register(browseRoutes, { browse, registry, audit })
+  }
 }
 
 /** The plugin. Register it with `app.register(s3Storage, { profiles, defaultProfile })`. */
@@ -63,5 +84,14 @@ export {
 } from './options.js'
 export { buildKey, checkPath, normalizePrefix, prefixPath, parseS3Url, hashKey, MAX_KEY_BYTES } from './keys.js'
 export { Region, type RegionCode } from './regions.js'
+export type { BrowseOptions, NamespaceOptions, UploadMode, Authenticate, Authorize } from './browse/options.js'
+export { BrowseActions, allowList, type BrowseAction } from './browse/permissions.js'
+export { AuditLog, type AuditRecord, type AuditResult } from './browse/audit.js'
+export type { Listing, FileEntry, FolderEntry } from './browse/context.js'
+export {
+  UploadService, type UploadServiceOptions, type CreateUploadInput, type UploadTicket, type UploadRecord
+} from './uploads/upload-service.js'
+export { s3UploadRoutes, type UploadRoutesOptions } from './uploads/routes.js'
+export { uploadRule, type CheckCorsOptions, type CorsReport } from './uploads/cors.js'
 export * as errors from './errors.js'
 export * from './errors.js'

@@ -5,6 +5,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { StorageOperations } from './operations/storage-operations.js'
 import { ProfileRegistry } from './profiles/registry.js'
+import { checkBucketCors, type CheckCorsOptions, type CorsReport } from './uploads/cors.js'
+import { UploadService, type UploadServiceOptions } from './uploads/upload-service.js'
 
 /** A StorageOperations subclass, as `use()` takes it. */
 export type StorageOperationsClass<T extends StorageOperations> = new (registry: ProfileRegistry, options?: { profile?: string, location?: string, log?: FastifyBaseLogger }) => T
@@ -32,5 +34,26 @@ export class StorageRegistry extends ProfileRegistry {
    */
   use<T extends StorageOperations> (Subclass: StorageOperationsClass<T>, log?: FastifyBaseLogger): T {
     return new Subclass(this, { log })
+  }
+
+  /**
+   * A direct-upload service: presigned POST tickets with limits, a confirm step and orphan cleanup.
+   *
+   * @example
+   * const uploads = app.storage.uploads({ maxFileSize: 10 * 1024 * 1024, allowedContentTypes: ['image/png'] })
+   * const ticket = await uploads.createUpload({ filename: 'photo.png', contentType: 'image/png' })
+   */
+  uploads (options: UploadServiceOptions, log?: FastifyBaseLogger): UploadService {
+    return new UploadService(this, options, log)
+  }
+
+  /**
+   * Reports what a profile's bucket CORS lacks for browser uploads from `origin`; `apply: true` adds the
+   * missing rule without touching the others.
+   */
+  async checkCors (profile: string | undefined, options: CheckCorsOptions): Promise<CorsReport> {
+    const p = this.profile(profile)
+    const { bucket } = await p.target()
+    return await checkBucketCors(p.client, bucket, options)
   }
 }

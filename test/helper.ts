@@ -2,9 +2,9 @@
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
-import { startLocalS3 } from '../src/dev/local-s3.js'
-import s3Storage, { type ProfileOptions, type S3StorageOptions } from '../src/index.js'
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
+import { getS3, s3Client } from './helper-s3.js'
+import s3Storage, { type ProfileOptions, type FastifyS3StorageOptions } from '../src/index.js'
 
 /** What a test needs to know of the S3 server it talks to. */
 export interface S3Server {
@@ -36,12 +36,7 @@ export function profileFor (s3: S3Server, bucket: string, extra: Partial<Profile
 
 /** A raw S3 client for assertions that must not go through the plugin. */
 export function rawClient (s3: S3Server): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
-  })
+  return s3Client({ ...s3, kind: 'external', createdBuckets: [], stop: async () => {} })
 }
 
 /** Captured log lines (parsed pino JSON) and the stream to give Fastify's logger. */
@@ -62,7 +57,7 @@ export function captureLogs (): { stream: Writable, lines: Array<Record<string, 
 }
 
 /** A Fastify app with the plugin registered, closed when the test ends. */
-export async function buildApp (t: Teardown, options: S3StorageOptions, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (t: Teardown, options: FastifyS3StorageOptions, fastifyOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions)
   t.teardown(() => app.close())
   await app.register(s3Storage, options)
@@ -77,30 +72,35 @@ export async function readAll (stream: AsyncIterable<Uint8Array>): Promise<Buffe
 }
 
 /**
- * The S3 server of one test file: the local SeaweedFS (started on free ports with a temp dir and real keys),
- * or the endpoint named by S3_TEST_ENDPOINT / S3_TEST_ACCESS_KEY / S3_TEST_SECRET_KEY / S3_TEST_REGION.
- * Stopped when the file's tests end.
+ * The S3 server of one test file (see test/helper-s3.ts: the local SeaweedFS, or S3_TEST_ENDPOINT), with a
+ * `createBucket(name)` for tests that name their buckets. Stopped when the file's tests end.
  */
 export async function startS3 (t: Teardown): Promise<S3Server> {
-  const endpoint = process.env.S3_TEST_ENDPOINT
-  if (endpoint !== undefined && endpoint !== '') {
-    const server: S3Server = {
-      endpoint,
-      region: process.env.S3_TEST_REGION ?? 'us-east-1',
-      accessKeyId: process.env.S3_TEST_ACCESS_KEY ?? '',
-      secretAccessKey: process.env.S3_TEST_SECRET_KEY ?? '',
-      async createBucket (name) {
-        const client = rawClient(server)
-        try {
-          await client.send(new CreateBucketCommand({ Bucket: name }))
-        } finally {
-          client.destroy()
-        }
+  const s3 = await getS3(t)
+  return {
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    async createBucket (name) {
+      const client = s3Client(s3)
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: name }))
+      } finally {
+        client.destroy()
       }
+      if (s3.kind === 'external') s3.createdBuckets.push(name)
     }
-    return server
   }
-  const s3 = await startLocalS3()
-  t.teardown(() => s3.stop())
-  return s3
+}
+
+/** A multipart/form-data body built by the platform's FormData, for `inject` and `fetch`. */
+export async function multipartBody (fields: Array<[string, string] | [string, Blob, string]>): Promise<{ body: Buffer, contentType: string }> {
+  const form = new FormData()
+  for (const field of fields) {
+    if (field.length === 2) form.append(field[0], field[1])
+    else form.append(field[0], field[1], field[2])
+  }
+  const request = new Request('http://localhost/', { method: 'POST', body: form })
+  return { body: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! }
 }

@@ -361,3 +361,17 @@ t.test('logs carry key hashes, never secrets', async (t) => {
   t.notMatch(logs.text(), s3.secretAccessKey)
   t.ok(logs.lines.some((l) => l.msg === 'storage upload' && typeof l.keyHash === 'string'))
 })
+
+t.test('ifNoneMatch refuses to overwrite an existing object, small or multipart', async (t) => {
+  await ops.uploadFile(Buffer.from('first'), 'once.txt', { preserveFilename: true })
+  await t.rejects(ops.uploadFile(Buffer.from('second'), 'once.txt', { preserveFilename: true, ifNoneMatch: true }),
+    { code: 'FST_S3S_PRECONDITION_FAILED', statusCode: 412 })
+  const big = Readable.from((function * () { for (let i = 0; i < 10; i++) yield Buffer.alloc(1024 * 1024, i) })())
+  await t.rejects(ops.uploadFile(big, 'once.txt', { preserveFilename: true, ifNoneMatch: true }),
+    { code: 'FST_S3S_PRECONDITION_FAILED' }, 'multipart too')
+  const file = await ops.downloadFile('once.txt')
+  t.equal((await readAll(file.body)).toString(), 'first', 'the original is intact')
+  t.equal(await openUploads(mainBucket, 'app1/once.txt'), 0, 'the refused multipart upload was aborted')
+  const fresh = await ops.uploadFile(Buffer.from('new'), 'fresh.txt', { preserveFilename: true, ifNoneMatch: true })
+  t.equal(fresh.size, 3, 'a new key is written')
+})

@@ -1,6 +1,7 @@
 /**
- * Presigned links: GET and PUT URLs and POST policies, with the profile's TTL ceiling applied.
- * Link TTLs are clamped, never refused: a caller asking for too long gets the longest allowed and a warning.
+ * Presigned links: GET and PUT URLs and POST policies, with the profile's TTL ceiling and credential-expiry
+ * policy applied. Link TTLs are clamped, never refused: a caller asking for too long gets the longest allowed
+ * and a warning.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -9,6 +10,8 @@ import contentDisposition from 'content-disposition'
 import type { FastifyBaseLogger } from 'fastify'
 import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
 import { hashKey } from '../keys.js'
+import type { LinkTtlPolicy } from '../options.js'
+import type { StorageProfile } from '../profiles/registry.js'
 
 /** Largest object a single PUT or POST may carry (S3's limit). */
 export const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3
@@ -25,6 +28,35 @@ export function clampTtl (seconds: number, ceiling: number, log: FastifyBaseLogg
   if (whole <= ceiling) return whole
   log.warn({ keyHash: hashKey(key), requestedSeconds: whole, maxSeconds: ceiling }, 'presigned link lifetime clamped to the profile ceiling')
   return ceiling
+}
+
+/**
+ * Applies a `linkTtlPolicy` to a lifetime: a link signed with temporary credentials stops working when they
+ * expire, whatever its own lifetime says. `'clamp'` shortens it to the credentials' remaining life (at least
+ * one second); `'warn'` keeps it. Both log a warning; a link within the credentials' life is left alone.
+ */
+export function fitToCredentials (seconds: number, expiry: Date | undefined, policy: LinkTtlPolicy, log: FastifyBaseLogger, key: string, profile: string): number {
+  if (expiry === undefined) return seconds
+  const left = Math.floor((expiry.getTime() - Date.now()) / 1000)
+  if (seconds <= left) return seconds
+  const fields = { profile, keyHash: hashKey(key), requestedSeconds: seconds, credentialsExpireInSeconds: Math.max(0, left), linkTtlPolicy: policy }
+  if (policy === 'warn') {
+    log.warn(fields, 'presigned link outlives the temporary credentials that sign it: it stops working when they expire')
+    return seconds
+  }
+  const clamped = Math.max(1, left)
+  log.warn({ ...fields, clampedSeconds: clamped }, 'presigned link lifetime clamped to the expiry of the temporary credentials that sign it')
+  return clamped
+}
+
+/**
+ * The lifetime a link on `profile` gets: the requested seconds clamped to the profile ceiling, then the
+ * profile's `linkTtlPolicy` against the expiry of the credentials that will sign it.
+ */
+export async function linkLifetime (profile: StorageProfile, requestedSeconds: number, log: FastifyBaseLogger, key: string): Promise<number> {
+  const seconds = clampTtl(requestedSeconds, profile.options.maxLinkTtlSeconds, log, key)
+  const expiry = await profile.credentialsExpiry()
+  return fitToCredentials(seconds, expiry, profile.options.linkTtlPolicy, log, key, profile.name)
 }
 
 /** Options of {@link presignGet}. */

@@ -7,10 +7,10 @@ import { HeadObjectCommand, ListObjectsV2Command, DeleteObjectCommand } from '@a
 import type { FastifyBaseLogger } from 'fastify'
 import mime from 'mime'
 import { v4 as uuidv4 } from 'uuid'
-import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
-import { baseName, buildKey, hashKey, parseS3Url, prefixPath } from '../keys.js'
+import { FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT } from '../errors.js'
+import { baseName, buildKey, checkPath, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
-import { clampTtl, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
+import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
 import { toRangeHeader, type ByteRange } from './range.js'
 import { mapS3Error } from './s3-errors.js'
 import {
@@ -409,11 +409,12 @@ export class StorageOperations {
 
   /**
    * A presigned GET URL. **`expireMinutes` is in minutes** (as in keg_storage); every other lifetime in this
-   * API is in seconds. Longer than the profile ceiling is clamped, with a warning.
+   * API is in seconds. Longer than the profile ceiling is clamped, with a warning; longer than the life of
+   * temporary credentials follows the profile's `linkTtlPolicy`.
    */
   async getDownloadLink (filename: string, expireMinutes: number, options: DownloadLinkOptions = {}): Promise<string> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = clampTtl(expireMinutes * 60, profile.options.maxLinkTtlSeconds, this.log, key)
+    const expiresIn = await linkLifetime(profile, expireMinutes * 60, this.log, key)
     return await presignGet(profile.client, bucket, key, expiresIn, options)
   }
 
@@ -423,7 +424,7 @@ export class StorageOperations {
    */
   async getUploadLink (filename: string, expireMinutes: number, options: UploadLinkOptions = {}): Promise<string> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = clampTtl(expireMinutes * 60, profile.options.maxLinkTtlSeconds, this.log, key)
+    const expiresIn = await linkLifetime(profile, expireMinutes * 60, this.log, key)
     return await presignPut(profile.client, bucket, key, expiresIn, options.contentType ?? 'application/octet-stream')
   }
 
@@ -438,7 +439,7 @@ export class StorageOperations {
     }
     checkMetadata(options.metadata)
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = clampTtl(options.expireSeconds ?? 3600, profile.options.maxLinkTtlSeconds, this.log, key)
+    const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 3600, this.log, key)
     const post = await presignPost(profile.client, bucket, key, { maxBytes, contentType: options.contentType, expiresIn, metadata: options.metadata })
     return { ...post, key, expiresIn, maxBytes }
   }
@@ -504,6 +505,54 @@ export class StorageOperations {
       }
     } catch (err) {
       throw mapS3Error(err, options.prefix ?? (location ?? '/'))
+    }
+  }
+
+  /** Creates a folder marker (an empty object whose key ends in `/`), as the S3 console does. */
+  async createFolder (path: string, options: CallOptions = {}): Promise<{ key: string }> {
+    const profile = this.registry.profile(options.profile ?? this.profile)
+    const location = options.location ?? this.location
+    if (buildKey('', location, path, { folder: true }) === buildKey('', location, '', { folder: true })) {
+      throw new FST_S3S_INVALID_ARGUMENT('a folder needs a name')
+    }
+    const target = await profile.target()
+    const key = buildKey(target.prefix, location, path, { folder: true })
+    try {
+      await uploadObject(profile.client, { bucket: target.bucket, key, body: Buffer.alloc(0), contentType: 'application/x-directory' })
+      return { key }
+    } catch (err) {
+      throw mapS3Error(err, path)
+    }
+  }
+
+  /**
+   * Deletes a folder: its marker, and with `recursive` every key under it (in batches of 1000). Without
+   * `recursive`, a folder that holds anything is refused with `FST_S3S_FOLDER_NOT_EMPTY` (409).
+   */
+  async deleteFolder (path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<DeleteFilesResult> {
+    const profile = this.registry.profile(options.profile ?? this.profile)
+    const location = options.location ?? this.location
+    const folder = checkPath(path, 'prefix', { allowTrailingSlash: true })
+    if (folder === '') throw new FST_S3S_INVALID_ARGUMENT('refusing to delete the root folder')
+    const target = await profile.target()
+    const prefix = buildKey(target.prefix, location, folder, { folder: true })
+    const result: DeleteFilesResult = { deleted: [], failed: [] }
+    let cursor: string | undefined
+    let first = true
+    try {
+      do {
+        const page = await profile.client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: cursor, MaxKeys: 1000 }))
+        const keys = (page.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined)
+        if (first && options.recursive !== true && keys.some((k) => k !== prefix)) throw new FST_S3S_FOLDER_NOT_EMPTY(folder + '/')
+        first = false
+        const { deleted, failed } = await deleteObjects(profile.client, target.bucket, keys)
+        result.deleted.push(...deleted)
+        result.failed.push(...failed)
+        cursor = page.IsTruncated === true ? page.NextContinuationToken : undefined
+      } while (cursor !== undefined)
+      return result
+    } catch (err) {
+      throw mapS3Error(err, folder + '/')
     }
   }
 

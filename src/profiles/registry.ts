@@ -9,7 +9,10 @@ import { FST_S3S_UNKNOWN_PROFILE } from '../errors.js'
 import { createS3Client } from './client.js'
 import { credentialSourceFor, type CredentialSource } from './credentials.js'
 
-/** Where a profile's keys live right now. A credentials broker may change it; static profiles never do. */
+/**
+ * Where a profile's keys live right now. A credentials broker's `S3Folder` sets it (the profile's own
+ * `prefix` is kept under the folder); for other profiles it never changes.
+ */
 export interface ProfileTarget {
   /** The bucket. */
   bucket: string
@@ -27,29 +30,35 @@ export class StorageProfile {
   readonly client: S3Client
   /** Where its credentials come from. */
   readonly credentialSource: CredentialSource
-  private readonly staticTarget: ProfileTarget
+  private readonly staticTarget?: ProfileTarget
 
-  constructor (options: NormalizedProfile) {
+  /** `log` receives register-time warnings and credential refresh warnings. */
+  constructor (options: NormalizedProfile, log: FastifyBaseLogger) {
     this.name = options.name
     this.options = options
-    this.credentialSource = credentialSourceFor(options)
+    this.credentialSource = credentialSourceFor(options, log)
     this.client = createS3Client(options, this.credentialSource)
-    this.staticTarget = Object.freeze({ bucket: options.bucket, prefix: options.prefix })
+    if (options.bucket !== undefined) this.staticTarget = Object.freeze({ bucket: options.bucket, prefix: options.prefix })
   }
 
-  /** The bucket and prefix keys are built under. */
+  /**
+   * The bucket and prefix keys are built under. For a broker profile this may fetch credentials, and throws
+   * `FST_S3S_CREDENTIALS` (502) when the broker fails.
+   */
   async target (): Promise<ProfileTarget> {
-    return this.staticTarget
+    const folder = await this.credentialSource.folder?.()
+    if (folder !== undefined) return { bucket: folder.bucket, prefix: folder.prefix + this.options.prefix }
+    // A broker reply without S3Folder is refused when the profile has no bucket, so this is set here.
+    return this.staticTarget as ProfileTarget
   }
 
-  /** When the credentials in use expire, if they are temporary; `undefined` for long-lived keys. */
+  /**
+   * When the credentials the client signs with expire, if they are temporary; `undefined` for long-lived
+   * keys. Asks the client itself, so it sees what signing sees (clientConfig.credentials included).
+   */
   async credentialsExpiry (): Promise<Date | undefined> {
-    if (this.credentialSource.kind === 'default-chain') {
-      const identity = await this.client.config.credentials()
-      return identity.expiration
-    }
-    const identity = await this.credentialSource.provider?.()
-    return identity?.expiration
+    const identity = await this.client.config.credentials()
+    return identity.expiration
   }
 
   /** Whether two profiles can copy server-side: the same store, reached the same way. */
@@ -75,7 +84,7 @@ export class ProfileRegistry {
     this.defaultProfile = options.defaultProfile
     this.log = log
     this.profiles = new Map()
-    for (const [name, profile] of options.profiles) this.profiles.set(name, new StorageProfile(profile))
+    for (const [name, profile] of options.profiles) this.profiles.set(name, new StorageProfile(profile, log))
   }
 
   /** The names of every profile. */

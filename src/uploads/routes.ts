@@ -1,0 +1,113 @@
+/**
+ * Ready-made direct-upload routes (opt-in): a ticket, a confirm and a download link, each behind the same
+ * authenticate/authorize hooks and CSRF rule as the browse routes. The uploader's id travels in the object's
+ * metadata, so only its owner (or an admin) may confirm or link it.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_NOT_FOUND, FST_S3S_UNAUTHENTICATED } from '../errors.js'
+import type { Authenticate, Authorize } from '../browse/options.js'
+import type { UploadServiceOptions } from './upload-service.js'
+
+/** Options of the upload routes plugin. */
+export interface UploadRoutesOptions {
+  /** The upload service's options (limits, types, prefix, profile). */
+  uploads: UploadServiceOptions
+  /** Identifies the user; null answers 401. Default: everyone is anonymous. */
+  authenticate?: Authenticate
+  /** Allows each action (`presign` for tickets, `upload` for confirm, `download` for links) on a key. Default: allowed. */
+  authorize?: Authorize
+  /** Users who may confirm and link anyone's uploads. Default: nobody. */
+  isAdmin?: (user: string | null) => boolean | Promise<boolean>
+}
+
+const ticketSchema = {
+  body: {
+    type: 'object',
+    required: ['filename'],
+    additionalProperties: false,
+    properties: {
+      filename: { type: 'string', minLength: 1, maxLength: 1024 },
+      contentType: { type: 'string', maxLength: 255 },
+      size: { type: 'integer', minimum: 0 },
+      metadata: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 1024 } }
+    }
+  }
+} as const
+
+const confirmSchema = {
+  body: { type: 'object', required: ['key'], additionalProperties: false, properties: { key: { type: 'string', minLength: 1, maxLength: 1024 } } }
+} as const
+
+const linkSchema = {
+  params: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1, maxLength: 1024 } } },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { downloadName: { type: 'string', maxLength: 255 }, expiresIn: { type: 'integer', minimum: 1, maximum: 604800 } }
+  }
+} as const
+
+/**
+ * `POST /uploads` → a ticket, `POST /uploads/confirm` → the record, `GET /uploads/:key/link` → a link.
+ * Register after the s3Storage plugin; set `prefix` in the register options to move them.
+ *
+ * @example
+ * app.register(s3UploadRoutes, { uploads: { maxFileSize: 10 * 1024 * 1024, allowedContentTypes: ['image/png'] }, authenticate })
+ */
+export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (app, opts) => {
+  const service = app.storage.uploads(opts.uploads)
+
+  async function userOf (req: FastifyRequest): Promise<string | null> {
+    if (opts.authenticate === undefined) return null
+    const user = await opts.authenticate(req)
+    if (user === null || user === undefined || user === '') throw new FST_S3S_UNAUTHENTICATED()
+    return String(user)
+  }
+
+  async function allow (user: string | null, action: 'presign' | 'upload' | 'download', key: string): Promise<void> {
+    if (opts.authorize !== undefined && !(await opts.authorize(user, action, 'uploads', key))) throw new FST_S3S_FORBIDDEN(`${action} ${key}`)
+  }
+
+  // Only the owner or an admin: anonymous uploads (no authenticate hook) have no owner and are open.
+  async function checkOwner (user: string | null, key: string): Promise<void> {
+    const record = await service.getRecord(key)
+    if (record === null) throw new FST_S3S_NOT_FOUND(key)
+    if (record.owner !== undefined && record.owner !== user && !(await opts.isAdmin?.(user) ?? false)) {
+      throw new FST_S3S_FORBIDDEN(`${key} belongs to someone else`)
+    }
+  }
+
+  // A cross-site form cannot send X-Requested-With, and a cross-site fetch with it needs a preflight.
+  app.addHook('preHandler', async function requireXRequestedWith (req) {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && (typeof req.headers['x-requested-with'] !== 'string' || req.headers['x-requested-with'] === '')) {
+      throw new FST_S3S_CSRF()
+    }
+  })
+
+  app.post('/uploads', { schema: ticketSchema }, async (req) => {
+    const body = req.body as { filename: string, contentType?: string, size?: number, metadata?: Record<string, string> }
+    const user = await userOf(req)
+    await allow(user, 'presign', body.filename)
+    return await service.createUpload({ ...body, owner: user ?? undefined })
+  })
+
+  app.post('/uploads/confirm', { schema: confirmSchema }, async (req, reply) => {
+    const { key } = req.body as { key: string }
+    const user = await userOf(req)
+    await allow(user, 'upload', key)
+    await checkOwner(user, key)
+    const record = await service.confirmUpload(key)
+    if (record === null) throw new FST_S3S_NOT_FOUND(key)
+    return reply.code(200).send(record)
+  })
+
+  app.get('/uploads/:key/link', { schema: linkSchema }, async (req) => {
+    const { key } = req.params as { key: string }
+    const query = req.query as { downloadName?: string, expiresIn?: number }
+    const user = await userOf(req)
+    await allow(user, 'download', key)
+    await checkOwner(user, key)
+    const url = await service.getDownloadLink(key, query)
+    return { url, expiresIn: query.expiresIn ?? 3600 }
+  })
+}
