@@ -80,8 +80,13 @@ export { StorageRegistry, type StorageOperationsClass } from './storage.js'
 export { ProfileRegistry, StorageProfile, type ProfileTarget } from './profiles/registry.js'
 export {
   validateOptions, MAX_LINK_TTL_SECONDS, DEFAULT_REGION, DEFAULT_CHECKSUMS,
-  type S3StorageOptions, type ProfileOptions, type StaticCredentials, type ChecksumPolicy, type NormalizedOptions, type NormalizedProfile
+  DEFAULT_REFRESH_MARGIN_SECONDS, DEFAULT_BROKER_TIMEOUT_MS, DEFAULT_ROLE_SESSION_NAME, MIN_ROLE_DURATION_SECONDS, MAX_ROLE_DURATION_SECONDS,
+  type S3StorageOptions, type ProfileOptions, type ProfileOptionsBase, type BucketProfileOptions, type BrokerProfileOptions,
+  type StaticCredentials, type ChecksumPolicy, type LinkTtlPolicy, type TokenCodeCallback,
+  type NormalizedOptions, type NormalizedProfile, type NormalizedBroker, type NormalizedAssumeRole
 } from './options.js'
+export { roleSessionNameFor } from './profiles/role-session-name.js'
+export type { CredentialSource, CredentialSourceKind } from './profiles/credentials.js'
 export { buildKey, checkPath, normalizePrefix, prefixPath, parseS3Url, hashKey, MAX_KEY_BYTES } from './keys.js'
 export { Region, type RegionCode } from './regions.js'
 export type { BrowseOptions, NamespaceOptions, UploadMode, Authenticate, Authorize } from './browse/options.js'

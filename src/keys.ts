@@ -11,6 +11,8 @@ export const MAX_KEY_BYTES = 1024
 // C0 controls, DEL and C1 controls: never valid in a key (log forging, header injection, invisible names).
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
+// Line separators and bidi embeddings/overrides/isolates: they make `invoice\u202Efdp.exe` read as a PDF.
+const SPOOFING_CHARS = /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 /** What a key part is, for error messages. */
 export type KeyPart = 'key' | 'filename' | 'location' | 'prefix'
@@ -19,12 +21,14 @@ export type KeyPart = 'key' | 'filename' | 'location' | 'prefix'
  * Checks one relative path (a name, a location or a prefix) against the key rules and returns it with
  * surrounding slashes trimmed where allowed. Throws `FST_S3S_INVALID_KEY` (400).
  *
- * Rules: no leading `/`, no `.` or `..` segment, no empty segment (`a//b`), no control characters.
+ * Rules: no leading `/`, no `.` or `..` segment, no empty segment (`a//b`), no control characters, no bidi
+ * overrides or line separators, no backslashes.
  * A trailing `/` is allowed only for prefixes. Names such as `v1..2.txt` are fine.
  */
 export function checkPath (value: string, part: KeyPart, { allowTrailingSlash = false } = {}): string {
   if (typeof value !== 'string') throw new FST_S3S_INVALID_KEY(`${part} must be a string`)
   if (CONTROL_CHARS.test(value)) throw new FST_S3S_INVALID_KEY(`${part} contains control characters`)
+  if (SPOOFING_CHARS.test(value)) throw new FST_S3S_INVALID_KEY(`${part} contains bidi or line-separator characters`)
   if (value.startsWith('/')) throw new FST_S3S_INVALID_KEY(`${part} must not start with "/"`)
   // Backslashes are path separators on some clients; refusing them keeps `a\..\b` from meaning anything.
   if (value.includes('\\')) throw new FST_S3S_INVALID_KEY(`${part} must not contain "\\"`)

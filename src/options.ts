@@ -115,9 +115,24 @@ export interface ProfileOptionsBase {
   linkTtlPolicy?: LinkTtlPolicy
   /** The SDK's request checksum policy for this profile's client. Default `'WHEN_REQUIRED'`. */
   checksums?: ChecksumPolicy
+  /** Time limits on S3 calls, in milliseconds; a call over one fails with `FST_S3S_S3_TIMEOUT` (504). */
+  timeouts?: Partial<Timeouts>
   /** Passed through to `new S3Client()`, after the options above (so it wins). */
   clientConfig?: S3ClientConfig
 }
+
+/** Time limits on S3 calls, in milliseconds. */
+export interface Timeouts {
+  /** Connecting to S3. Default 5000. */
+  connectMs: number
+  /** From sending a request until S3 starts answering (a whole part upload included). Default 120000. */
+  requestMs: number
+  /** A socket with no bytes moving, in either direction (a stalled download or upload). Default 120000. */
+  idleMs: number
+}
+
+/** Default time limits on S3 calls. */
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 5000, requestMs: 120_000, idleMs: 120_000 }
 
 /** A profile on a fixed bucket. */
 export interface BucketProfileOptions extends ProfileOptionsBase {
@@ -188,6 +203,7 @@ export interface NormalizedProfile {
   maxLinkTtlSeconds: number
   linkTtlPolicy: LinkTtlPolicy
   checksums: ChecksumPolicy
+  timeouts: Timeouts
   clientConfig: S3ClientConfig
 }
 
@@ -253,9 +269,7 @@ function normalizeBroker (name: string, raw: Record<string, unknown>): Normalize
   const secret = optionalString(name, 'credentialsUrlSecret', raw.credentialsUrlSecret)
   if (url === undefined) {
     if (secret !== undefined) fail(`profile "${name}": "credentialsUrlSecret" needs "credentialsUrl"`)
-    for (const field of ['credentialsUrlTimeoutMs'] as const) {
-      if (raw[field] !== undefined) fail(`profile "${name}": "${field}" needs "credentialsUrl"`)
-    }
+    if (raw.credentialsUrlTimeoutMs !== undefined) fail(`profile "${name}": "credentialsUrlTimeoutMs" needs "credentialsUrl"`)
     return undefined
   }
   // Never echo the URL: its query string may carry a token of its own.
@@ -336,6 +350,12 @@ export function normalizeProfile (name: string, raw: unknown): NormalizedProfile
   const checksums = raw.checksums ?? DEFAULT_CHECKSUMS
   if (checksums !== 'WHEN_REQUIRED' && checksums !== 'WHEN_SUPPORTED') fail(`profile "${name}": "checksums" must be "WHEN_REQUIRED" or "WHEN_SUPPORTED"`)
   if (raw.clientConfig !== undefined && !isPlainObject(raw.clientConfig)) fail(`profile "${name}": "clientConfig" must be an object`)
+  if (raw.timeouts !== undefined && !isPlainObject(raw.timeouts)) fail(`profile "${name}": "timeouts" must be an object`)
+  const timeouts: Timeouts = {
+    connectMs: wholeNumber(name, 'timeouts.connectMs', raw.timeouts?.connectMs, 1, 3_600_000, DEFAULT_TIMEOUTS.connectMs),
+    requestMs: wholeNumber(name, 'timeouts.requestMs', raw.timeouts?.requestMs, 1, 3_600_000, DEFAULT_TIMEOUTS.requestMs),
+    idleMs: wholeNumber(name, 'timeouts.idleMs', raw.timeouts?.idleMs, 1, 3_600_000, DEFAULT_TIMEOUTS.idleMs)
+  }
   const credentials = normalizeCredentials(name, raw.credentials)
   const profileName = optionalString(name, 'profileName', raw.profileName)
   if (credentials !== undefined && profileName !== undefined) fail(`profile "${name}": give "credentials" or "profileName", not both`)
@@ -367,6 +387,7 @@ export function normalizeProfile (name: string, raw: unknown): NormalizedProfile
     maxLinkTtlSeconds: ttl,
     linkTtlPolicy,
     checksums,
+    timeouts,
     clientConfig: (raw.clientConfig as S3ClientConfig | undefined) ?? {}
   }
 }

@@ -98,6 +98,8 @@ t.test('profileName with role_arn + source_profile assumes the role at stsEndpoi
   }, 'the parameters come from the config file; signed with the source_profile keys')
   const expires = Number(new URL(await app.storage.operations().getDownloadLink('assumed.txt', 60)).searchParams.get('X-Amz-Expires'))
   t.ok(expires <= 120 && expires > 100, `links clamped to the assumed role's expiry (${expires} s)`)
+  await app.storage.operations().head('assumed.txt')
+  t.equal(sts.calls.length, 1, 'one AssumeRole, though the SDK treats credentials this short-lived as always due')
 })
 
 t.test('profileName with role_arn honours AWS_ENDPOINT_URL_STS', async (t) => {
@@ -115,6 +117,22 @@ t.test('a missing named profile is a 502 FST_S3S_CREDENTIALS naming it', async (
   await t.rejects(app.storage.operations().uploadFile('x', 'x.txt'), {
     code: 'FST_S3S_CREDENTIALS', statusCode: 502, message: /profile "files": shared profile "nope" failed: CredentialsProviderError: .*nope/
   })
+})
+
+t.test('roleArn on top of a named profile; a failing base is reported as itself', async (t) => {
+  const app = await appWith({
+    profiles: {
+      good: on({ profileName: 'dev', roleArn: 'arn:aws:iam::123456789012:role/on-named', stsEndpoint: sts.url }),
+      bad: on({ profileName: 'nope', roleArn: 'arn:aws:iam::123456789012:role/on-named', stsEndpoint: sts.url })
+    },
+    defaultProfile: 'good'
+  })
+  t.same(await uploadSigners(app, 'good', 'on-named.txt'), [sts.calls[0]?.issued?.accessKeyId ?? 'no STS call'])
+  t.equal(sts.calls[0].accessKeyId, dev.accessKeyId, 'AssumeRole signed with the named profile\'s keys')
+  await t.rejects(app.storage.operations('bad').uploadFile('x', 'x.txt'), {
+    code: 'FST_S3S_CREDENTIALS', message: /^Credentials unavailable: profile "bad": shared profile "nope" failed: CredentialsProviderError/
+  })
+  t.equal(sts.calls.length, 1, 'STS is not called without base credentials')
 })
 
 t.test('no source configured: the AWS default chain (environment keys here)', async (t) => {

@@ -95,3 +95,10 @@ t.test('static helpers', async (t) => {
 function escape (s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+t.test('bidi overrides and line separators are refused (spoofed names such as "invoice\\u202Efdp.exe")', async (t) => {
+  for (const c of ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029']) {
+    t.throws(() => buildKey('', undefined, `invoice${c}fdp.exe`), { code: 'FST_S3S_INVALID_KEY', message: /bidi or line-separator/ }, `U+${c.charCodeAt(0).toString(16)}`)
+  }
+  t.equal(buildKey('', undefined, 'עברית.txt'), 'עברית.txt', 'right-to-left text itself is fine')
+})

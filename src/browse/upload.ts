@@ -37,9 +37,18 @@ export function storedName (filename: string): string {
 }
 
 function failure (name: string, err: unknown): FileOutcome {
-  const e = err as { statusCode?: number, code?: string, message?: string }
+  const e = malformed(err) as { statusCode?: number, code?: string, message?: string }
   const statusCode = e.statusCode ?? 500
   return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message }
+}
+
+// Errors with no status come from the multipart parser (busboy: no boundary, unexpected end of form, a
+// body cut short): the client sent something broken, which is a 400, not our 500.
+function malformed (err: unknown): unknown {
+  if ((err as { statusCode?: number }).statusCode !== undefined) return err
+  const bad = new FST_S3S_BAD_REQUEST(`malformed or truncated multipart body (${(err as Error)?.message ?? 'unknown'})`)
+  bad.cause = err
+  return bad
 }
 
 /** Checks a file about to be stored; throws the catalog error that refuses it. */
@@ -100,15 +109,19 @@ export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest,
   // throwFileSizeLimit is read by @fastify/multipart at run time but missing from its parts() typings.
   const partsOptions = { throwFileSizeLimit: false, limits: { fileSize: ctx.ns.maxUploadBytes + 1, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 } }
   const parts = req.parts(partsOptions as Parameters<FastifyRequest['parts']>[0])
-  for await (const part of parts) {
-    if (part.type === 'field') {
-      if (part.fieldname === 'folder' && typeof part.value === 'string') newFolder = part.value
-      continue
+  try {
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (part.fieldname === 'folder' && typeof part.value === 'string') newFolder = part.value
+        continue
+      }
+      const outcome = await storePart(ctx, req, user, folder, part)
+      outcomes.push(outcome)
+      // After a size failure busboy has stopped: nothing more can be read from this request.
+      if (outcome.statusCode === 413) break
     }
-    const outcome = await storePart(ctx, req, user, folder, part)
-    outcomes.push(outcome)
-    // After a size failure busboy has stopped: nothing more can be read from this request.
-    if (outcome.statusCode === 413) break
+  } catch (err) {
+    throw malformed(err)
   }
   if (outcomes.length === 0) {
     if (newFolder === undefined || newFolder.trim() === '') throw new FST_S3S_BAD_REQUEST('no files and no folder name')

@@ -74,11 +74,11 @@ export interface LocalS3 {
    */
   stop(): Promise<void>
   /**
-   * Stops the process (SIGTERM, SIGKILL after a grace period) and starts it
+   * Stops the process (SIGTERM, SIGKILL after a grace period; with `crash: true`, SIGKILL at once) and starts it
    * again on the SAME ports and data dir; resolves when it answers again.
    * Only for `kind: 'seaweedfs'`.
    */
-  restart?(): Promise<void>
+  restart?(options?: { crash?: boolean }): Promise<void>
 }
 
 const REGION = 'us-east-1'
@@ -233,11 +233,12 @@ export async function startLocalS3 (options: LocalS3Options = {}): Promise<Local
     log(`SeaweedFS at ${endpoint} stopped`)
   }
 
-  async function restart (): Promise<void> {
+  async function restart ({ crash = false }: { crash?: boolean } = {}): Promise<void> {
     if (stopped) throw new Error('restart() after stop()')
     const p = current
     current = undefined
-    if (p) await p.kill('SIGTERM', STOP_GRACE_MS)
+    // crash: SIGKILL at once, so transfers in flight are cut instead of finished gracefully.
+    if (p) await p.kill(crash ? 'SIGKILL' : 'SIGTERM', crash ? 0 : STOP_GRACE_MS)
     await removeSockets(fixedPorts)
     const started = Date.now()
     const leftovers = { dirs: tempDataDir ? [runDir, dataDir] : [runDir], ports: fixedPorts }

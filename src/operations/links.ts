@@ -75,7 +75,7 @@ export async function presignGet (client: S3Client, bucket: string, key: string,
     ResponseContentDisposition: options.downloadName !== undefined ? contentDisposition(options.downloadName) : undefined,
     ResponseContentType: options.contentType
   })
-  return await getSignedUrl(client, command, { expiresIn })
+  return getSignedUrl(client, command, { expiresIn })
 }
 
 /**

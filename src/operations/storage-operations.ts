@@ -206,8 +206,6 @@ interface Resolved {
   profile: StorageProfile
   bucket: string
   key: string
-  /** The prefix + location part of the key, for making names relative again. */
-  root: string
 }
 
 const METADATA_KEY = /^[A-Za-z0-9-_]{1,128}$/
@@ -283,18 +281,20 @@ export class StorageOperations {
   private async resolve (filename: string, options: CallOptions): Promise<Resolved> {
     const profile = this.registry.profile(options.profile ?? this.profile)
     const location = options.location ?? this.location
-    // Build (and so check) the key before any network call; the target may need credentials first.
+    // The common case builds the key once, with no await (this runs on every presign).
+    const fixed = profile.fixedTarget
+    if (fixed !== undefined) return { profile, bucket: fixed.bucket, key: buildKey(fixed.prefix, location, filename) }
+    // Check the key before any network call: a broker target may have to fetch credentials first.
     buildKey('', location, filename)
     const target = await profile.target()
-    const root = buildKey(target.prefix, location, '', { folder: true })
-    return { profile, bucket: target.bucket, key: buildKey(target.prefix, location, filename), root }
+    return { profile, bucket: target.bucket, key: buildKey(target.prefix, location, filename) }
   }
 
   /** Uploads a Buffer, string or stream. Streams go multipart through lib-storage, never buffered whole. */
   async uploadFile (body: UploadBody, filename: string, options: UploadFileOptions = {}): Promise<UploadedFile> {
     const name = options.preserveFilename === true ? filename : StorageOperations.generateFilename(filename)
     checkMetadata(options.metadata)
-    const { profile, bucket, key, root } = await this.resolve(name, options)
+    const { profile, bucket, key } = await this.resolve(name, options)
     const contentType = options.contentType ?? mime.getType(baseName(filename)) ?? 'application/octet-stream'
     try {
       const result = await uploadObject(profile.client, {
@@ -309,7 +309,7 @@ export class StorageOperations {
         signal: options.signal
       })
       this.log.debug({ profile: profile.name, keyHash: hashKey(key), size: result.size }, 'storage upload')
-      return { key, filename: key.slice(root.length), size: result.size, etag: result.etag, contentType }
+      return { key, filename: name, size: result.size, etag: result.etag, contentType }
     } catch (err) {
       throw mapS3Error(err, name)
     }
@@ -414,7 +414,7 @@ export class StorageOperations {
    */
   async getDownloadLink (filename: string, expireMinutes: number, options: DownloadLinkOptions = {}): Promise<string> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = await linkLifetime(profile, expireMinutes * 60, this.log, key)
+    const expiresIn = await linkLifetime(profile, minutesToSeconds(expireMinutes), this.log, key)
     return await presignGet(profile.client, bucket, key, expiresIn, options)
   }
 
@@ -424,7 +424,7 @@ export class StorageOperations {
    */
   async getUploadLink (filename: string, expireMinutes: number, options: UploadLinkOptions = {}): Promise<string> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = await linkLifetime(profile, expireMinutes * 60, this.log, key)
+    const expiresIn = await linkLifetime(profile, minutesToSeconds(expireMinutes), this.log, key)
     return await presignPut(profile.client, bucket, key, expiresIn, options.contentType ?? 'application/octet-stream')
   }
 
@@ -565,6 +565,12 @@ export class StorageOperations {
       cursor = page.nextCursor
     } while (cursor !== undefined)
   }
+}
+
+// Link lifetimes come in minutes; a string or NaN must not slip through JavaScript's coercion.
+function minutesToSeconds (minutes: number): number {
+  if (typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes <= 0) throw new FST_S3S_INVALID_ARGUMENT('a link lifetime must be a positive number of minutes')
+  return minutes * 60
 }
 
 // Cursors are S3 continuation tokens wrapped so callers treat them as opaque and cannot smuggle raw bytes.

@@ -2,7 +2,7 @@
  * Moving bytes: streamed uploads through lib-storage, downloads piped from S3, server-side and streamed
  * copies, and batched deletes. Plain functions over (client, bucket, key); keys are already built.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream'
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream'
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
   DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, UploadPartCopyCommand,
@@ -72,13 +72,12 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   let sourceError: Error | undefined
   if (params.body instanceof Readable) {
     counter = new ByteCounter(limit, params.key)
-    const source = params.body
-    // Errors of the source must reach the counter, which lib-storage is reading.
-    source.once('error', (err) => {
-      sourceError = err
-      counter!.destroy(err)
+    // pipeline, not pipe: a source that already failed or was destroyed (a client gone before we got
+    // here) must fail the upload too, instead of leaving lib-storage waiting for bytes that never come.
+    pipeline(params.body, counter, (err) => {
+      if (err != null) sourceError ??= err
     })
-    body = source.pipe(counter)
+    body = counter
   } else if (byteLength(params.body) > limit) {
     throw new FST_S3S_TOO_LARGE(`${params.key} is larger than ${limit} bytes`)
   }
@@ -105,6 +104,7 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
     const size = counter !== undefined ? counter.bytes : byteLength(params.body as Exclude<UploadBody, Readable>)
     return { size, etag: result.ETag }
   } catch (err) {
+    abortLeftover(client, params.bucket, params.key, upload)
     // The body's own failure, or our size limit, explains more than whatever the SDK made of it.
     if (sourceError !== undefined) throw sourceError
     if (counter?.errored != null) throw counter.errored
@@ -112,6 +112,29 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   } finally {
     params.signal?.removeEventListener('abort', onAbort)
   }
+}
+
+// Backoff of the background abort, in seconds: about two minutes in all, enough to outlast a restart.
+const ABORT_RETRY_DELAYS = [1, 2, 4, 8, 16, 32, 60]
+
+/**
+ * lib-storage aborts its multipart upload when an upload fails, but if S3 itself was unreachable the abort
+ * fails too and the parts stay stored (and billed) forever. Keep trying in the background until S3 is back.
+ */
+function abortLeftover (client: S3Client, bucket: string, key: string, upload: Upload): void {
+  const state = upload as unknown as { uploadId?: string, abortMultipartUploadCommand?: unknown }
+  const uploadId = state.uploadId
+  if (uploadId === undefined) return
+  let attempt = 0
+  const retry = (): void => {
+    // lib-storage clears its abort command once its own abort went through.
+    if (state.abortMultipartUploadCommand === null) return
+    client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).then(() => {}, (err: { name?: string }) => {
+      if (err?.name === 'NoSuchUpload' || attempt >= ABORT_RETRY_DELAYS.length) return
+      setTimeout(retry, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
+    })
+  }
+  setTimeout(retry, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
 }
 
 /** Parameters of {@link downloadObject}. */

@@ -17,6 +17,13 @@ export function createS3Client (profile: NormalizedProfile, source: CredentialSo
     // Response validation would make every GET compute a CRC over the bytes we stream; S3 already
     // verifies what it stores, and ranged reads cannot be validated anyway.
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: profile.timeouts.connectMs,
+      requestTimeout: profile.timeouts.requestMs,
+      // Without this the SDK only logs a warning when requestTimeout passes, and the call hangs on.
+      throwOnRequestTimeout: true,
+      socketTimeout: profile.timeouts.idleMs
+    },
     ...profile.clientConfig
   })
 }

@@ -69,7 +69,8 @@ export function credentialSourceFor (profile: NormalizedProfile, log: FastifyBas
   }
   if (profile.broker !== undefined) {
     const broker = profile.broker
-    if (new URL(broker.url).protocol === 'http:' && !isLoopback(new URL(broker.url).hostname)) {
+    const url = new URL(broker.url)
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
       log.warn({ profile: profile.name, broker: broker.label }, 'the credentials broker is plain http: its secret and the keys it returns cross the network unencrypted')
     }
     const cache = new CredentialCache<BrokerCredentials>(

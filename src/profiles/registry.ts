@@ -41,6 +41,11 @@ export class StorageProfile {
     if (options.bucket !== undefined) this.staticTarget = Object.freeze({ bucket: options.bucket, prefix: options.prefix })
   }
 
+  /** The bucket and prefix when they never change (no credentials broker): lets callers skip an await. */
+  get fixedTarget (): ProfileTarget | undefined {
+    return this.credentialSource.folder === undefined ? this.staticTarget : undefined
+  }
+
   /**
    * The bucket and prefix keys are built under. For a broker profile this may fetch credentials, and throws
    * `FST_S3S_CREDENTIALS` (502) when the broker fails.
