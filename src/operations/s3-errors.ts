@@ -25,6 +25,14 @@ export function isStorageError (err: unknown): err is Error & { code: string, st
   return err instanceof Error && typeof (err as SdkError).code === 'string' && (err as SdkError).code!.startsWith('FST_S3S_')
 }
 
+/** Whether an error came from S3 or the network to it (as opposed to, say, the caller's body stream). */
+export function isS3OrNetworkError (err: unknown): boolean {
+  const e = err as SdkError | undefined
+  if (e === undefined || e === null) return false
+  return e.$metadata !== undefined || TIMEOUT.has(e.name) || UNAVAILABLE.has(e.name) ||
+    (e.code !== undefined && (NETWORK.has(e.code) || TIMEOUT.has(e.code)))
+}
+
 /**
  * Turns an SDK or network error into a catalog error with the right status, keeping the original as `cause`.
  * `what` names the object for the message (a relative name, never credentials).

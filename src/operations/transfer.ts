@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { FST_S3S_TOO_LARGE } from '../errors.js'
+import { isS3OrNetworkError } from './s3-errors.js'
 
 /** What an upload accepts: bytes in memory or a stream, which is never buffered whole. */
 export type UploadBody = Buffer | Uint8Array | string | Readable
@@ -105,9 +106,13 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
     return { size, etag: result.ETag }
   } catch (err) {
     abortLeftover(client, params.bucket, params.key, upload)
-    // The body's own failure, or our size limit, explains more than whatever the SDK made of it.
-    if (sourceError !== undefined) throw sourceError
-    if (counter?.errored != null) throw counter.errored
+    // Our size limit first; then whatever S3 or the network said; only then the body's own failure
+    // (a client that went away). The pipeline also reports errors that are mere echoes of an S3 failure,
+    // so it is trusted only when the body itself broke.
+    if (counter?.errored instanceof FST_S3S_TOO_LARGE) throw counter.errored
+    if (isS3OrNetworkError(err)) throw err
+    const body = params.body instanceof Readable ? params.body : undefined
+    if (body !== undefined && (body.errored != null || (body.destroyed && !body.readableEnded))) throw body.errored ?? sourceError ?? err
     throw err
   } finally {
     params.signal?.removeEventListener('abort', onAbort)
