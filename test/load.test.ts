@@ -37,7 +37,11 @@ function upload (port: number, name: string, body: Buffer): Promise<number> {
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
   return new Promise((resolve, reject) => {
     const req = request({
-      host: '127.0.0.1', port, method: 'POST', path: '/load/files/', agent,
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/load/files/',
+      agent,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + body.length + tail.length, 'x-requested-with': 'load', accept: 'application/json' }
     }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) })
     req.on('error', reject)
