@@ -100,7 +100,7 @@ t.test(`${CLIENTS} clients × ${FILES_PER_CLIENT} files of 1-8 MiB through two i
   t.equal(errors, 0, '0 errors')
   t.equal(mismatches, 0, '0 SHA-256 mismatches')
   // Each upload holds at most lib-storage's queue (4 × 8 MiB) in flight; the client's own buffers count too.
-  t.ok(growth < 64 + CLIENTS * 40, `RSS bounded (+${growth.toFixed(0)} MiB for ${CLIENTS} concurrent clients)`)
+  t.ok(growth < 64 + CLIENTS * 16, `RSS bounded (+${growth.toFixed(0)} MiB for ${CLIENTS} concurrent clients)`)
   const listing = await new Promise<string>((resolve, reject) => {
     request({ host: '127.0.0.1', port: b.port, path: '/load/files/?format=json', agent }, (res) => {
       let text = ''
