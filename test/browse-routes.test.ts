@@ -1,11 +1,11 @@
 // The browse routes' logic through inject: listing, download, upload, delete, mkdir, search, presign,
 // permissions, CSRF, audit and cache, against the suite's S3 server.
 import t from 'tap'
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
 import { allowList, type AuditRecord, type BrowseOptions } from '../src/index.js'
 import { escapeControl } from '../src/browse/audit.js'
-import { bucketName, buildApp, captureLogs, multipartBody, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, captureLogs, multipartBody, objectExists, profileFor, rawClient, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -27,12 +27,7 @@ async function appWith (t: { teardown(fn: () => unknown): void }, browse: Browse
 }
 
 async function exists (b: string, key: string): Promise<boolean> {
-  try {
-    await raw.send(new HeadObjectCommand({ Bucket: b, Key: key }))
-    return true
-  } catch {
-    return false
-  }
+  return await objectExists(raw, b, key)
 }
 
 async function upload (app: FastifyInstance, url: string, files: Array<[string, string | Uint8Array]>, headers: Record<string, string> = XRW) {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
-import { bucketName, buildApp, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, postFile, profileFor, rawClient, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -22,41 +22,8 @@ const port = (app.server.address() as AddressInfo).port
 const MiB = 1024 * 1024
 const chunk = randomBytes(MiB)
 
-/** Posts one file of `size` bytes as multipart, written in 1 MiB chunks with backpressure. */
-function postFile (name: string, size: number, { abortAfter }: { abortAfter?: number } = {}): Promise<{ status: number, body: string } | 'aborted'> {
-  const boundary = '----s3s' + randomBytes(8).toString('hex')
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`)
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/big/files/',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length, 'x-requested-with': 'test', accept: 'application/json' }
-    }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (c: Buffer) => parts.push(c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts).toString() }))
-    })
-    req.on('error', (err) => abortAfter !== undefined ? resolve('aborted') : reject(err))
-    let sent = 0
-    const write = (): void => {
-      if (sent === 0) req.write(head)
-      while (sent < size) {
-        if (abortAfter !== undefined && sent >= abortAfter) {
-          req.destroy()
-          resolve('aborted')
-          return
-        }
-        const piece = chunk.subarray(0, Math.min(MiB, size - sent))
-        sent += piece.length
-        if (!req.write(piece)) { req.once('drain', write); return }
-      }
-      req.end(tail)
-    }
-    write()
-  })
+function post (name: string, size: number, { abortAfter }: { abortAfter?: number } = {}): ReturnType<typeof postFile> {
+  return postFile({ port, path: '/big/files/', filename: name, body: { size, chunk }, during: (sent) => abortAfter !== undefined && sent >= abortAfter ? 'stop' : undefined })
 }
 
 async function openUploads (): Promise<number> {
@@ -76,7 +43,7 @@ t.test('a 200 MiB upload streams through with bounded memory', async (t) => {
   const before = process.memoryUsage().rss
   let peak = before
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
-  const res = await postFile('200mib.bin', 200 * MiB)
+  const res = await post('200mib.bin', 200 * MiB)
   clearInterval(sampler)
   t.not(res, 'aborted')
   if (res === 'aborted') return
@@ -87,7 +54,7 @@ t.test('a 200 MiB upload streams through with bounded memory', async (t) => {
 })
 
 t.test('a client that aborts mid-upload leaves no object and no open multipart upload', async (t) => {
-  const res = await postFile('aborted.bin', 100 * MiB, { abortAfter: 30 * MiB })
+  const res = await post('aborted.bin', 100 * MiB, { abortAfter: 30 * MiB })
   t.equal(res, 'aborted')
   // The route notices the abort, lib-storage aborts its multipart upload.
   let open = await openUploads()

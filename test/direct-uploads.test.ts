@@ -2,9 +2,9 @@
 // ownership through the ready-made routes, and 50 concurrent uploads.
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CreateMultipartUploadCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { CreateMultipartUploadCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { s3UploadRoutes, type UploadTicket } from '../src/index.js'
-import { bucketName, buildApp, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, objectExists, profileFor, rawClient, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -26,12 +26,7 @@ async function postTo (ticket: Pick<UploadTicket, 'url' | 'fields'>, content: st
 }
 
 async function exists (key: string): Promise<boolean> {
-  try {
-    await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
-    return true
-  } catch {
-    return false
-  }
+  return await objectExists(raw, bucket, key)
 }
 
 t.test('ticket → POST to S3 → confirm → link, byte for byte, with the original Unicode name', async (t) => {

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
 import { getS3, s3Client, freshBucket } from './helper-s3.js'
-import { buildApp } from './helper.js'
+import { buildApp, objectExists as exists, postFile } from './helper.js'
 import { startFaultProxy } from './fault-proxy.js'
 
 const s3 = await getS3(t)
@@ -41,37 +41,8 @@ function get (port: number, path: string): Promise<{ status: number, body: strin
   })
 }
 
-/** Posts one file of `size` bytes as multipart in 1 MiB chunks; `during(sent)` runs after each chunk. */
-function postFile (port: number, name: string, size: number, during?: (sent: number) => void | 'stop'): Promise<{ status: number, body: string } | 'aborted'> {
-  const boundary = 'f' + randomBytes(8).toString('hex')
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n`)
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return new Promise((resolve) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/ns/files/',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length, 'x-requested-with': 't', accept: 'application/json' }
-    }, (res) => {
-      const parts: Buffer[] = []
-      res.on('data', (c: Buffer) => parts.push(c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts).toString() }))
-    })
-    req.on('error', () => resolve('aborted'))
-    let sent = 0
-    req.write(head)
-    const write = (): void => {
-      while (sent < size) {
-        sent += MiB
-        const ok = req.write(chunk)
-        if (during?.(sent) === 'stop') { req.destroy(); resolve('aborted'); return }
-        if (!ok) { req.once('drain', write); return }
-      }
-      req.end(tail)
-    }
-    write()
-  })
+function post (port: number, name: string, size: number, during?: (sent: number) => void | 'stop'): ReturnType<typeof postFile> {
+  return postFile({ port, path: '/ns/files/', filename: name, body: { size, chunk }, during })
 }
 
 async function openUploads (prefix: string): Promise<number> {
@@ -79,12 +50,7 @@ async function openUploads (prefix: string): Promise<number> {
 }
 
 async function objectExists (key: string): Promise<boolean> {
-  try {
-    await raw.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
-    return true
-  } catch {
-    return false
-  }
+  return await exists(raw, bucket, key)
 }
 
 async function until (what: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -173,7 +139,7 @@ t.test('the S3 server killed mid-upload: 502/503, then no object and no open mul
   })
   const port = await listening(app)
   let restarted: Promise<void> | undefined
-  const res = await postFile(port, 'big.bin', 80 * MiB, (sent) => {
+  const res = await post(port, 'big.bin', 80 * MiB, (sent) => {
     if (sent === 30 * MiB) restarted = s3.server!.restart!({ crash: true })
   })
   await restarted
@@ -199,7 +165,7 @@ t.test('clients that go away leak no S3 sockets, no multipart uploads and no mem
   gc()
   const baseline = process.memoryUsage().heapUsed
   for (let i = 0; i < 5; i++) {
-    t.equal(await postFile(port, `u${i}.bin`, 40 * MiB, (sent) => sent >= 12 * MiB ? 'stop' : undefined), 'aborted')
+    t.equal(await post(port, `u${i}.bin`, 40 * MiB, (sent) => sent >= 12 * MiB ? 'stop' : undefined), 'aborted')
     await new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port, path: '/ns/files/d.bin' }, (res) => {
         res.once('data', () => { req.destroy(); resolve() })

@@ -2,7 +2,8 @@
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3'
+import { request, type Agent } from 'node:http'
+import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getS3, s3Client } from './helper-s3.js'
 import s3Storage, { type ProfileOptions, type FastifyS3StorageOptions } from '../src/index.js'
 
@@ -103,4 +104,79 @@ export async function multipartBody (fields: Array<[string, string] | [string, B
   }
   const request = new Request('http://localhost/', { method: 'POST', body: form })
   return { body: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! }
+}
+
+/** Whether an object exists, asked of S3 directly. */
+export async function objectExists (client: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Options of {@link postFile}. */
+export interface PostFileOptions {
+  port: number
+  /** The folder URL, e.g. `/ns/files/`. */
+  path: string
+  filename: string
+  /** The bytes, or a chunk repeated up to `size` bytes (a large body without holding it). */
+  body: Buffer | { size: number, chunk: Buffer }
+  /** Runs after each 1 MiB written; return `'stop'` to drop the connection there (a client going away). */
+  during?: (sent: number) => void | 'stop'
+  agent?: Agent
+}
+
+/**
+ * Posts one file as multipart/form-data over a real socket, written in 1 MiB pieces with backpressure, as
+ * a browser form would (with `X-Requested-With` and `Accept: application/json`). `'aborted'` when the
+ * connection was dropped (by `during`, or by the server).
+ */
+export function postFile (options: PostFileOptions): Promise<{ status: number, body: string } | 'aborted'> {
+  const boundary = 't' + randomBytes(8).toString('hex')
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${options.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`)
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+  const size = Buffer.isBuffer(options.body) ? options.body.length : options.body.size
+  const piece = (offset: number): Buffer => {
+    const body = options.body
+    if (Buffer.isBuffer(body)) return body.subarray(offset, offset + 1024 * 1024)
+    return body.chunk.subarray(0, Math.min(body.chunk.length, size - offset))
+  }
+  return new Promise((resolve) => {
+    let done = false
+    const finish = (value: { status: number, body: string } | 'aborted'): void => { if (!done) { done = true; resolve(value) } }
+    const req = request({
+      host: '127.0.0.1',
+      port: options.port,
+      method: 'POST',
+      path: options.path,
+      agent: options.agent,
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + size + tail.length,
+        'x-requested-with': 'test',
+        accept: 'application/json'
+      }
+    }, (res) => {
+      const parts: Buffer[] = []
+      res.on('data', (c: Buffer) => parts.push(c))
+      res.on('end', () => finish({ status: res.statusCode!, body: Buffer.concat(parts).toString() }))
+    })
+    req.on('error', () => finish('aborted'))
+    req.write(head)
+    let sent = 0
+    const write = (): void => {
+      while (sent < size) {
+        const next = piece(sent)
+        sent += next.length
+        const ok = req.write(next)
+        if (options.during?.(sent) === 'stop') { req.destroy(); finish('aborted'); return }
+        if (!ok) { req.once('drain', write); return }
+      }
+      req.end(tail)
+    }
+    write()
+  })
 }

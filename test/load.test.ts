@@ -6,7 +6,7 @@ import { request, Agent } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { bucketName, buildApp, profileFor, startS3 } from './helper.js'
+import { bucketName, buildApp, postFile, profileFor, startS3 } from './helper.js'
 
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 12)
 const FILES_PER_CLIENT = Number(process.env.LOAD_FILES_PER_CLIENT ?? 2)
@@ -31,24 +31,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2 })
 t.teardown(() => agent.destroy())
 const source = randomBytes(9 * MiB)
 
-function upload (port: number, name: string, body: Buffer): Promise<number> {
-  const boundary = 'l' + randomBytes(8).toString('hex')
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n`)
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/load/files/',
-      agent,
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + body.length + tail.length, 'x-requested-with': 'load', accept: 'application/json' }
-    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) })
-    req.on('error', reject)
-    req.write(head)
-    req.write(body)
-    req.end(tail)
-  })
+async function upload (port: number, name: string, body: Buffer): Promise<number> {
+  const res = await postFile({ port, path: '/load/files/', filename: name, body, agent })
+  if (res === 'aborted') throw new Error('upload connection dropped')
+  return res.status
 }
 
 function downloadHash (port: number, name: string): Promise<{ status: number, sha256: string, bytes: number }> {
