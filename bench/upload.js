@@ -6,13 +6,18 @@
 //
 // Time runs from the request to the end of the answer (the route answers after CompleteMultipartUpload,
 // the PUT after S3 stored the object). Each round uploads new names and deletes them afterwards. The sides
-// take turns (rotated order) after one warm-up upload each; the ratio is route/direct of the median MB/s.
+// take turns (rotated order) after one warm-up upload each; the ratio is route/direct of the median MB/s,
+// with the 95% interval of the paired per-round ratios. CPU milliseconds per GiB of the client, the app
+// process and the S3 server are printed per variant (Linux): on a 2-core machine the app's share (multipart
+// parsing, part buffers and their garbage collection, SigV4 hashing of every part) is taken from the S3
+// server, which is itself the bottleneck of both sides.
 //
 // Env knobs: BENCH_UPLOAD_MIB (256), BENCH_UPLOAD_ROUNDS (else BENCH_ROUNDS, else 6).
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import s3Storage from '../dist/index.js'
 import { startChild, stopChild } from './support/child.js'
+import { CpuTally, cpuNow, s3ServerPid } from './support/cpu.js'
 import { startBenchS3, s3PluginOptions } from './support/local-s3.js'
 import { median, pairedInterval, printResult, rotations, round } from './support/stats.js'
 import { MiB, mbPerSecond, postFile, putObject } from './support/transfer.js'
@@ -53,8 +58,13 @@ async function main () {
         return { ms, key }
       }
     }
-    const run = async (v) => {
+    const s3Pid = s3ServerPid(s3)
+    const cpu = new CpuTally(Object.keys(variants))
+    const run = async (v, measure = true) => {
+      const before = await cpuNow(server, s3Pid)
       const { ms, key } = await variants[v]()
+      const after = await cpuNow(server, s3Pid)
+      if (measure) cpu.add(v, before, after, SIZE)
       const info = await ops.head(key)
       if (info.size !== SIZE) throw new Error(`${key}: stored ${info.size} bytes, sent ${SIZE}`)
       await ops.deleteFile(key)
@@ -63,7 +73,7 @@ async function main () {
 
     const names = Object.keys(variants)
     console.log(`upload: ${SIZE_MIB} MiB file, ${ROUNDS} rounds x ${names.length} variants after one warm-up upload each`)
-    for (const v of names) console.log(`  warm-up ${v.padEnd(6)} ${Math.round(await run(v)).toString().padStart(5)} MB/s`)
+    for (const v of names) console.log(`  warm-up ${v.padEnd(6)} ${Math.round(await run(v, false)).toString().padStart(5)} MB/s`)
     const rates = Object.fromEntries(names.map((v) => [v, []]))
     const perRound = []
     for (const [i, order] of rotations(names, ROUNDS).entries()) {
@@ -80,7 +90,8 @@ async function main () {
     const ratio = med.route / med.direct
     const ci = pairedInterval(perRound)
     console.log(`  median MB/s: route ${Math.round(med.route)}, direct ${Math.round(med.direct)}; route/direct ${round(ratio)}, target >= ${TARGET}`)
-    console.log(`  per round ${perRound.map((r) => round(r)).join(', ')}; 95% CI ${round(ci.low)}-${round(ci.high)}`)
+    console.log(`  per round ${perRound.map((r) => round(r)).join(', ')}; geo-mean ${round(ci.geoMean)}, 95% CI ${round(ci.low)}-${round(ci.high)}`)
+    for (const line of cpu.lines(median)) console.log(`  ${line}`)
     printResult({
       name: 'upload',
       description: `multipart POST through the browse route / presigned PUT straight to S3, ${SIZE_MIB} MiB, MB/s`,
@@ -89,6 +100,7 @@ async function main () {
       medians: { route: Math.round(med.route), direct: Math.round(med.direct) },
       ci: [round(ci.low), round(ci.high)],
       perRound: perRound.map((r) => round(r)),
+      cpuMsPerGiB: cpu.medians(median),
       unit: 'MB/s',
       rounds: ROUNDS,
       sizeMiB: SIZE_MIB

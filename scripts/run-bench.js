@@ -73,10 +73,24 @@ function runBenchmark (name) {
 function verdict (result) {
   if (typeof result.ratio !== 'number') return 'no result'
   if (result.target === null || result.target === undefined) return 'info'
+  // A benchmark that judges itself (a ceiling such as "<= 64 MiB") says so with `met`.
+  if (typeof result.met === 'boolean') return result.met ? 'met' : 'not met'
   if (result.ratio >= result.target) return 'met'
   // Below target, but the machine's noise (the paired rounds' 95% interval) reaches the target.
   if (Array.isArray(result.ci) && result.ci[1] >= result.target) return 'not met (within noise)'
   return 'not met'
+}
+
+function targetText (target) {
+  if (target === null || target === undefined) return '-'
+  return typeof target === 'number' ? `>= ${target}` : String(target)
+}
+
+// The paired 95% interval when there is one; else the range over rounds (min-max) some benchmarks give.
+function spread (r) {
+  if (Array.isArray(r.ci) && r.ci[0] !== null) return `${r.ci[0]}-${r.ci[1]}`
+  if (Array.isArray(r.range)) return `${r.range[0]}-${r.range[1]} (range)`
+  return '-'
 }
 
 function machine (loadAtStart) {
@@ -103,8 +117,8 @@ function rows (outcomes) {
       out.push({
         benchmark: r.name,
         ratio: String(r.ratio),
-        target: r.target === null || r.target === undefined ? '-' : `>= ${r.target}`,
-        ci: Array.isArray(r.ci) && r.ci[0] !== null ? `${r.ci[0]}-${r.ci[1]}` : '-',
+        target: targetText(r.target),
+        ci: spread(r),
         result: verdict(r),
         measured: r.medians === undefined ? '' : Object.entries(r.medians).map(([k, v]) => `${k} ${v}`).join(' / ') + (r.unit ? ` ${r.unit}` : '')
       })
@@ -113,7 +127,7 @@ function rows (outcomes) {
   return out
 }
 
-const COLUMNS = [['benchmark', 'benchmark'], ['ratio', 'ratio'], ['target', 'target'], ['ci', '95% CI (paired)'], ['result', 'result'], ['measured', 'medians']]
+const COLUMNS = [['benchmark', 'benchmark'], ['ratio', 'ratio'], ['target', 'target'], ['ci', '95% CI (paired) or range'], ['result', 'result'], ['measured', 'medians']]
 
 function textTable (table) {
   const widths = COLUMNS.map(([key, title]) => Math.max(title.length, ...table.map((row) => row[key].length)))
@@ -133,7 +147,8 @@ function writeReport (table, info, selected, all, seconds) {
 Written by \`npm run bench\` (scripts/run-bench.js); rerunning it replaces this file.
 
 Every figure is a **ratio** of two variants measured side by side in the same run, taking turns, so that
-drift on the machine hits both. Absolute rates depend on the machine and are shown only as context.
+drift on the machine hits both (upload-memory alone is a measured growth over a fixed ceiling, growth / 64
+MiB, lower is better). Absolute rates depend on the machine and are shown only as context.
 "met" compares the ratio with its target; "not met (within noise)" means the ratio is below the target but
 the 95% interval of the paired per-round ratios still reaches it, i.e. this run cannot tell the difference
 from noise. Benchmarks never fail the build.
@@ -166,13 +181,58 @@ ${markdownTable(table)}
 - **presign-interleaved**: the same two calls alternated one by one, each timed (time raw / time plugin,
   per batch of 100 pairs). Slow drift cancels out, so its interval is the tighter one. Informational.
 
+The I/O benchmarks below run against a real local SeaweedFS (\`startLocalS3\`, temporary data dir) with the
+app in a child process on 127.0.0.1:0 and a node:http client in the parent. On a small machine the client,
+the app and the S3 server share the cores, so anything the app does costs the other two CPU time; each
+prints the CPU milliseconds per GiB of every process to show where it went.
+
+- **download** (bench/download.js): MB/s of \`GET /<ns>/files/<key>\` through the app / the same object
+  (\`BENCH_DOWNLOAD_MIB\`, 512 MiB) fetched straight from S3 with a presigned GET; by default 6 rounds,
+  rotated order, after one warm-up download each.
+- **download-route-vs-pipe**: the route / a plain node:http proxy of the presigned URL in the same server
+  process (no Fastify reply, no SDK). Separates what the plugin adds from what any proxy hop costs
+  (\`pipeVsDirect\` in the RESULT line). Informational.
+- **upload** (bench/upload.js): MB/s of a multipart POST of one \`BENCH_UPLOAD_MIB\` (256 MiB) file to
+  \`POST /<ns>/files/<folder>/\` / a presigned PUT of the same bytes straight to S3 (\`getUploadLink(name, 10)\`,
+  Content-Length, \`content-type: application/octet-stream\`); time to the end of the answer; by default 6
+  rounds after one warm-up upload each.
+- **upload-memory** (bench/upload-memory.js): peak RSS growth of the app process while \`BENCH_MEMORY_MIB\`
+  (1 GiB) goes through the upload route, sampled by the server itself every 20 ms against a baseline taken
+  after a 16 MiB warm-up upload and \`global.gc()\` (\`--expose-gc\`); a fresh server per round, 3 rounds,
+  the worst one counts. Ratio = growth / 64 MiB, target growth <= 64 MiB; "range" is min-max over rounds.
+- **listing** (bench/listing.js): requests/s of \`GET /<ns>/files/big/?format=json\` (first page, 100 of
+  \`BENCH_LISTING_KEYS\`, 10,000 keys) on a namespace with \`cache: { ttlSeconds: 60 }\` (warm) / one on the
+  same basePath without cache (cold: one ListObjectsV2 per request); autocannon, 4 connections, 4 rounds of
+  0.5 s warm-up + 3 s. Informational.
+- **listing-walk**: one walk of all the folder's cursor pages (100 pages), time cold / time warm (the warm
+  namespace's cache filled by a first walk, \`fill\`); 3 walks each, "range" is min-max of the per-walk
+  ratios. Informational.
+
+## Why a target is missed (profiled)
+
+- **download** (target 0.90): the route runs level with a plain \`node:http\` proxy of the same presigned URL
+  in the same process (\`download-route-vs-pipe\` about 1.0), so the plugin adds nothing measurable; the gap is
+  the extra hop itself. A proxied GiB costs the app process 1-3 CPU-seconds of socket reads and writes
+  (\`--cpu-prof\`: no plugin frame in the top), and on a 2-core machine the client, the app and SeaweedFS
+  share those cores, so the direct path (two processes) wins by what the third one burns. On a machine with
+  spare cores the ratio approaches the pipe's. Where it matters, hand out \`getDownloadLink\` (or set
+  \`objectHostname\`) so large files skip the app.
+- **upload-memory** (target 64 MiB): lib-storage holds queueSize × partSize bytes in flight plus the part
+  being assembled, and V8 frees dead Buffers late. With 8 MiB parts a 1 GiB upload grew 75-95 MiB; parts are
+  now 5 MiB when a size limit is known (the browse route always passes one), measured at 48-58 MiB.
+- **overhead / presign** (targets 0.97 / 1.0): "within noise" misses on a loaded machine; the paired
+  intervals reach the target. The plugin's own share of a presign is about 1% of the CPU profile (key
+  checks); the rest is the SDK, which both sides pay.
+
 ## Reproduce
 
 \`\`\`sh
 npm ci
-npm run bench                 # builds dist/ when stale, runs every benchmark (about 1.5 minutes)
+npm run bench                 # builds dist/ when stale, runs every benchmark (about 5 minutes)
 npm run bench -- overhead     # only some: names of files in bench/
 npm run bench -- presign
+npm run bench -- download upload upload-memory listing
+BENCH_DOWNLOAD_MIB=128 BENCH_UPLOAD_MIB=64 BENCH_MEMORY_MIB=256 BENCH_LISTING_KEYS=2000 npm run bench   # quicker
 \`\`\`
 
 Run on an otherwise idle machine: other processes (a test suite, a local S3) widen the intervals.
