@@ -1,7 +1,8 @@
 /**
  * The browse plugin: one encapsulated set of routes per namespace under `<prefix>/<namespace>`, with its own
- * view engine, multipart parser, CSRF protection and error handler (which only renders catalog errors).
- * Every S3 call goes through StorageOperations, like any user's code.
+ * view engine, multipart parser, CSRF protection and error handler (which only renders catalog errors), and
+ * the pages' hashed assets under `<prefix>/_s3s/assets/`. Every S3 call goes through StorageOperations, like
+ * any user's code.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
@@ -10,12 +11,16 @@ import fastifyMultipart from '@fastify/multipart'
 import fastifyView from '@fastify/view'
 import { FST_S3S_BAD_REQUEST, FST_S3S_CSRF, FST_S3S_NOT_FOUND } from '../errors.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
+import { BrowseAssets } from './assets.js'
 import { AuditLog } from './audit.js'
 import { LruListingCache } from './cache.js'
 import { NamespaceContext, encodePath, type Listing } from './context.js'
 import { sendFile } from './download.js'
 import { listFolder } from './listing.js'
 import type { NormalizedBrowseOptions } from './options.js'
+import {
+  assetUrls, breadcrumbs, buildRows, errorHint, formatSize, namespaceOrigins, pageCsp, pageHeaders, paginate, parseSort, sortLinks
+} from './pages.js'
 import { decodeBrowsePath, checkBrowsePath } from './paths.js'
 import { csrfGuard } from './permissions.js'
 import { search } from './search.js'
@@ -50,39 +55,62 @@ function rawPathAfter (req: FastifyRequest, segments: number): string {
   return parts.slice(segments + 1).join('/')
 }
 
-function breadcrumbs (ctx: NamespaceContext, path: string): Array<{ name: string, url: string }> {
-  const crumbs = [{ name: ctx.ns.name, url: ctx.folderUrl('') }]
-  let at = ''
-  for (const segment of path.split('/').filter((s) => s !== '')) {
-    at += segment + '/'
-    crumbs.push({ name: segment, url: ctx.folderUrl(at) })
-  }
-  return crumbs
+/** What every page of a namespace shares: its assets and its Content-Security-Policy. */
+interface PageSetup {
+  assets: BrowseAssets
+  csp: string
 }
 
-async function renderListing (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined): Promise<FastifyReply> {
+async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined): Promise<FastifyReply> {
   if (wantsJson(req)) return reply.send(listing)
   const csrfToken = reply.generateCsrf()
-  const next = listing.nextCursor === undefined ? undefined : `${ctx.folderUrl(path)}?cursor=${encodeURIComponent(listing.nextCursor)}`
-  reply.header('cache-control', 'no-store')
+  const params = req.query as Record<string, unknown>
+  const sort = parseSort(params)
+  const folderUrl = ctx.folderUrl(path)
+  const { folders, files } = buildRows(ctx, listing, sort, path)
+  const pagination = paginate(folderUrl, params, listing, sort)
+  const crumbs = breadcrumbs(ctx, path)
+  const allowed = ctx.ns.allowedExtensions === undefined ? [] : [...ctx.ns.allowedExtensions]
+  pageHeaders(reply, page.csp)
   return reply.type('text/html; charset=utf-8').storageView('files', {
+    title: (path === '' ? ctx.ns.name : crumbs[crumbs.length - 1].name) + (query === undefined ? '' : ` — “${query}”`),
     namespace: ctx.ns.name,
     baseUrl: ctx.baseUrl,
     path,
-    folderUrl: ctx.folderUrl(path),
-    breadcrumbs: breadcrumbs(ctx, path),
+    folderUrl,
+    folderName: crumbs[crumbs.length - 1].name,
+    breadcrumbs: crumbs,
     listing,
+    folders,
+    files,
     query: query ?? '',
-    next,
+    searching: query !== undefined,
+    sort: { ...sort, links: sortLinks(folderUrl, query ?? '', sort) },
+    pagination,
+    next: pagination.next,
     csrfToken,
     uploadMode: ctx.ns.uploadMode,
-    allowedExtensions: ctx.ns.allowedExtensions === undefined ? [] : [...ctx.ns.allowedExtensions],
+    allowedExtensions: allowed,
+    accept: allowed.map((ext) => '.' + ext).join(','),
     maxUploadBytes: ctx.ns.maxUploadBytes,
+    maxUploadText: formatSize(ctx.ns.maxUploadBytes),
+    overwrite: ctx.ns.overwrite,
+    urls: {
+      upload: folderUrl,
+      mkdir: `${ctx.baseUrl}/mkdir`,
+      presign: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign` : '',
+      link: `${ctx.baseUrl}/link/`
+    },
+    assets: assetUrls(page.assets),
     encodePath
   })
 }
 
-async function namespaceRoutes (app: FastifyInstance, { ctx }: { ctx: NamespaceContext }): Promise<void> {
+// Links in the share dialog: an hour by default, a week at most (the SigV4 limit; the profile may cap it lower).
+const DEFAULT_LINK_MINUTES = 60
+const MAX_LINK_MINUTES = 7 * 24 * 60
+
+async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: NamespaceContext, page: PageSetup }): Promise<void> {
   // `<prefix>/<namespace>/files` has this many segments before the object path.
   const segments = `${ctx.options.prefix}/${ctx.ns.name}/files`.split('/').length - 1
 
@@ -99,7 +127,7 @@ async function namespaceRoutes (app: FastifyInstance, { ctx }: { ctx: NamespaceC
       await ctx.authorize(user, 'list', path)
       return q === undefined ? await listFolder(ctx, req, path, query.cursor) : await search(ctx, req, path, q)
     })
-    return await renderListing(ctx, req, reply, path, listing, q)
+    return await renderListing(ctx, page, req, reply, path, listing, q)
   })
 
   app.post('/files/*', { preHandler: csrfGuard }, async (req, reply) => {
@@ -109,8 +137,16 @@ async function namespaceRoutes (app: FastifyInstance, { ctx }: { ctx: NamespaceC
     const outcomes = await receiveUpload(ctx, req, path, user)
     if (!wantsJson(req) && worstStatus(outcomes) < 400) return reply.redirect(ctx.folderUrl(path), 303)
     if (!wantsJson(req)) {
-      return reply.code(worstStatus(outcomes)).type('text/html; charset=utf-8').storageView('error', {
-        statusCode: worstStatus(outcomes), message: 'Some files were not uploaded', files: outcomes, backUrl: ctx.folderUrl(path)
+      const statusCode = worstStatus(outcomes)
+      pageHeaders(reply, page.csp)
+      return reply.code(statusCode).type('text/html; charset=utf-8').storageView('error', {
+        statusCode,
+        title: httpReason(statusCode),
+        message: 'Some files were not uploaded',
+        hint: errorHint(statusCode),
+        files: outcomes,
+        backUrl: ctx.folderUrl(path),
+        assets: assetUrls(page.assets)
       })
     }
     return sendOutcomes(reply, outcomes)
@@ -157,6 +193,26 @@ async function namespaceRoutes (app: FastifyInstance, { ctx }: { ctx: NamespaceC
       return sendOutcomes(reply, await presignUploads(ctx, req, user))
     })
   }
+
+  // `GET /<ns>/link/<key>?minutes=`: a presigned GET to share, `{ url, expiresIn }` (seconds, read back from
+  // the signed URL, so a profile ceiling that shortened it is reported truthfully).
+  app.get('/link/*', async (req, reply) => {
+    const { path, folder } = decodeBrowsePath(rawPathAfter(req, segments))
+    if (folder) throw new FST_S3S_BAD_REQUEST('links are made for files, not folders')
+    const raw = (req.query as Record<string, string | undefined>).minutes
+    const minutes = raw === undefined ? DEFAULT_LINK_MINUTES : Number(raw)
+    if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_LINK_MINUTES) throw new FST_S3S_BAD_REQUEST(`"minutes" must be a whole number from 1 to ${MAX_LINK_MINUTES}`)
+    const user = await ctx.user(req)
+    const url = await ctx.audited(req, user, 'download', path, async () => {
+      await ctx.authorize(user, 'download', path)
+      const ops = ctx.operations(req)
+      if (!(await ops.exists(path))) throw new FST_S3S_NOT_FOUND(path)
+      return await ops.getDownloadLink(path, minutes)
+    })
+    const signed = Number(new URL(url).searchParams.get('X-Amz-Expires'))
+    reply.header('cache-control', 'no-store')
+    return reply.send({ url, expiresIn: Number.isFinite(signed) && signed > 0 ? signed : minutes * 60 })
+  })
 }
 
 /** Registers the browse routes of every namespace. Encapsulated: nothing here leaks into the host app. */
@@ -164,6 +220,9 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
   // @fastify/view re-applies `root` and `production` to the engine on every render: set both here, so the
   // views folder stays ours and compiled templates stay cached (host overrides are read once, too).
   app.register(fastifyView, { engine: { eta: createViewEngine(browse.templateFolder) }, root: BUNDLED_VIEWS, production: true, propertyName: 'storageView' })
+  const assets = new BrowseAssets(browse.prefix, browse.templateFolder)
+  app.get(`${assets.base}:file`, async (req, reply) => assets.send(req, reply, (req.params as { file: string }).file))
+  const errorCsp = pageCsp()
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
@@ -191,13 +250,24 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
     if (wantsJson(req) || req.method !== 'GET') {
       return reply.send({ statusCode, code: err.code, error: httpReason(statusCode), message })
     }
-    return reply.type('text/html; charset=utf-8').storageView('error', { statusCode, code: err.code, message, files: [], backUrl: undefined })
+    pageHeaders(reply, errorCsp)
+    return reply.type('text/html; charset=utf-8').storageView('error', {
+      statusCode,
+      code: err.code,
+      title: httpReason(statusCode),
+      message,
+      hint: errorHint(statusCode),
+      files: [],
+      backUrl: backUrlFor(browse, req, statusCode),
+      assets: assetUrls(assets)
+    })
   })
 
   for (const ns of browse.namespaces.values()) {
     const cache = ns.cache === undefined ? undefined : new LruListingCache<Listing>(ns.cache)
     const ctx = new NamespaceContext(ns, browse, registry, audit, cache)
-    await app.register(namespaceRoutes, { prefix: `${browse.prefix}/${ns.name}`, ctx })
+    const page = { assets, csp: pageCsp(namespaceOrigins(ctx, registry)) }
+    await app.register(namespaceRoutes, { prefix: `${browse.prefix}/${ns.name}`, ctx, page })
   }
 }
 
@@ -218,4 +288,21 @@ const REASONS: Record<number, string> = {
 
 function httpReason (status: number): string {
   return REASONS[status] ?? 'Error'
+}
+
+/**
+ * Where the error page's "Back" goes: the folder holding what was asked for (the namespace root after a
+ * 400, whose path cannot be trusted to be a folder), or nothing outside the browse routes.
+ */
+function backUrlFor (browse: NormalizedBrowseOptions, req: FastifyRequest, statusCode: number): string | undefined {
+  const pathname = req.url.split('?')[0]
+  const rest = pathname.slice(browse.prefix.length).split('/')
+  const ns = rest[1]
+  if (ns === undefined || !browse.namespaces.has(ns)) return undefined
+  const root = `${browse.prefix}/${ns}/files/`
+  if (statusCode === 400 || rest[2] !== 'files') return root
+  const segments = rest.slice(3)
+  // ".../a/b/" → ".../a/", ".../a/file.txt" → ".../a/"
+  segments.splice(segments[segments.length - 1] === '' ? -2 : -1)
+  return root + segments.map((s) => s + '/').join('')
 }

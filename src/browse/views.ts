@@ -1,30 +1,48 @@
 /**
  * The Eta engine of the browse pages: the bundled `views/` folder, with a host's `templateFolder` winning
  * file by file (anything it does not override falls back to the bundled template). Autoescape stays on.
+ *
+ * Template names are always relative to the views folder (`include('partials/file-list', it)`), from any
+ * template: a host's `files.eta` can include a bundled partial it does not override, which Eta's own
+ * resolver (relative to the including file, confined to one folder) could not do.
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
+import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
 
 /** The bundled templates (`views/` at the package root, from src/ and from dist/ alike). */
 export const BUNDLED_VIEWS = fileURLToPath(new URL('../../views', import.meta.url))
 
+/** The file a template name resolves to in `dir`, or undefined for a name that would leave it. */
+function fileIn (dir: string, template: string): string | undefined {
+  const name = template.replace(/^[/\\]+/, '') + (path.extname(template) === '' ? '.eta' : '')
+  const file = path.resolve(dir, name)
+  const relative = path.relative(dir, file)
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return undefined
+  return file
+}
+
 /** Builds the engine once per registration. */
 export function createViewEngine (templateFolder?: string): Eta {
-  const eta = new Eta({ views: BUNDLED_VIEWS, cache: true, autoEscape: true, cacheFilepaths: true })
-  if (templateFolder !== undefined) {
-    const hostViews = path.resolve(templateFolder)
-    const bundledResolve = eta.resolvePath!.bind(eta)
-    eta.resolvePath = function resolveHostFirst (template, options) {
-      const file = template + (path.extname(template) === '' ? '.eta' : '')
-      // Only plain names relative to the host folder: a template name never climbs out of it.
-      if (!path.isAbsolute(file) && !file.split(/[/\\]/).includes('..')) {
-        const candidate = path.join(hostViews, file)
-        if (existsSync(candidate)) return candidate
+  const eta = new Eta({ views: BUNDLED_VIEWS, cache: true, autoEscape: true })
+  const folders = templateFolder === undefined ? [BUNDLED_VIEWS] : [path.resolve(templateFolder), BUNDLED_VIEWS]
+  // Pages are compiled once (production mode), so a name resolves once too.
+  const resolved = new Map<string, string>()
+  eta.resolvePath = function resolveHostFirst (template) {
+    let file = resolved.get(template)
+    if (file !== undefined) return file
+    for (const dir of folders) {
+      const candidate = fileIn(dir, template)
+      if (candidate === undefined) throw new FST_S3S_INVALID_ARGUMENT(`template name "${template}" leaves the views folder`)
+      if (existsSync(candidate) || dir === BUNDLED_VIEWS) {
+        file = candidate
+        break
       }
-      return bundledResolve(template, options)
     }
+    resolved.set(template, file!)
+    return file!
   }
   return eta
 }
