@@ -221,14 +221,16 @@
 
   // The listing is re-rendered by the server (its templates, overrides included) and swapped in.
   let listingRequest
-  async function loadListing (url, { replaceUrl } = {}) {
+  // fresh: after a change the listing cache may not know of yet (a presigned upload goes straight to S3).
+  async function loadListing (url, { replaceUrl, fresh } = {}) {
     if (listingRequest) listingRequest.abort()
     const controller = new AbortController()
     listingRequest = controller
     listing.classList.add('is-loading')
     listing.setAttribute('aria-busy', 'true')
     try {
-      const response = await fetch(url, { headers: { Accept: 'text/html' }, credentials: 'same-origin', signal: controller.signal })
+      const headers = fresh ? { Accept: 'text/html', 'Cache-Control': 'no-cache' } : { Accept: 'text/html' }
+      const response = await fetch(url, { headers, credentials: 'same-origin', signal: controller.signal })
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html')
       const next = doc.querySelector('[data-listing]')
       if (!response.ok || !next) {
@@ -256,7 +258,7 @@
   let refreshTimer
   function refreshSoon () {
     clearTimeout(refreshTimer)
-    refreshTimer = setTimeout(() => loadListing(location.href), 250)
+    refreshTimer = setTimeout(() => loadListing(location.href, { fresh: true }), 250)
   }
 
   // ---------- search ----------

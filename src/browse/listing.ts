@@ -10,7 +10,10 @@ import type { NamespaceContext, Listing } from './context.js'
 /** Lists one page of a folder (path `''` or ending in `/`). */
 export async function listFolder (ctx: NamespaceContext, req: FastifyRequest, path: string, cursor: string | undefined): Promise<Listing> {
   const variant = cursor ?? ''
-  const cached = ctx.cache?.get(path, variant)
+  // `Cache-Control: no-cache` (a hard reload, or the page after a change) asks for S3's answer, which
+  // then refreshes the cache for everyone.
+  const fresh = /no-cache/i.test(String(req.headers['cache-control'] ?? ''))
+  const cached = fresh ? undefined : ctx.cache?.get(path, variant)
   if (cached !== undefined) return cached
   const page = await ctx.operations(req).list({ prefix: path, cursor, limit: ctx.ns.pageSize })
   const listing: Listing = {
