@@ -239,7 +239,7 @@ function normalizeCredentials (name: string, value: unknown): StaticCredentials 
   if (typeof secretAccessKey !== 'string' || secretAccessKey === '') fail(`profile "${name}": "credentials.secretAccessKey" must be a non-empty string`)
   if (sessionToken !== undefined && typeof sessionToken !== 'string') fail(`profile "${name}": "credentials.sessionToken" must be a string`)
   if (expiration !== undefined && !(expiration instanceof Date)) fail(`profile "${name}": "credentials.expiration" must be a Date`)
-  return { accessKeyId, secretAccessKey, sessionToken, expiration }
+  return hideSecrets({ accessKeyId, secretAccessKey, sessionToken, expiration }, ['secretAccessKey', 'sessionToken'])
 }
 
 function wholeNumber (name: string, field: string, value: unknown, min: number, max: number, fallback: number): number
@@ -282,7 +282,7 @@ function normalizeBroker (name: string, raw: Record<string, unknown>): Normalize
     if (raw[field] !== undefined) fail(`profile "${name}": give "credentialsUrl" or "${field}", not both (the broker supplies the keys)`)
   }
   const timeoutMs = wholeNumber(name, 'credentialsUrlTimeoutMs', raw.credentialsUrlTimeoutMs, 1, 120_000, DEFAULT_BROKER_TIMEOUT_MS)
-  return { url, label: parsed.origin + parsed.pathname, secret, timeoutMs }
+  return hideSecrets({ url, label: parsed.origin + parsed.pathname, secret, timeoutMs }, ['secret', 'url'])
 }
 
 function normalizeAssumeRole (name: string, raw: Record<string, unknown>): NormalizedAssumeRole | undefined {
@@ -317,6 +317,18 @@ function normalizeAssumeRole (name: string, raw: Record<string, unknown>): Norma
     fail(`profile "${name}": "mfaSerial" needs "tokenCodeCallback" (or a literal "tokenCode")`)
   }
   return { roleArn, externalId, roleSessionName, durationSeconds, mfaSerial, tokenCode, tokenCodeCallback }
+}
+
+/**
+ * Makes secret fields non-enumerable: still readable by the code that signs and fetches, but skipped by
+ * JSON.stringify, pino and util.inspect, so logging `profile.options` cannot leak them.
+ */
+function hideSecrets<T extends object> (value: T, fields: Array<keyof T>): T {
+  for (const field of fields) {
+    if (value[field] === undefined) continue
+    Object.defineProperty(value, field, { value: value[field], enumerable: false, writable: false, configurable: false })
+  }
+  return value
 }
 
 /** Validates one profile and applies its defaults. Throws `FST_S3S_INVALID_OPTION` naming the profile and field. */

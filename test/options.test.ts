@@ -56,3 +56,19 @@ t.test('registering twice on one instance is refused', async (t) => {
   app.register(s3Storage, { profiles: { main: { bucket } } })
   await t.rejects(async () => { await app.ready() }, { code: 'FST_S3S_INVALID_OPTION', message: /already registered/ })
 })
+
+t.test('secrets in normalised options never serialise (logging profile.options cannot leak them)', async (t) => {
+  const { inspect } = await import('node:util')
+  const options = validateOptions({
+    profiles: {
+      keys: { bucket, credentials: { accessKeyId: 'AKIA-visible', secretAccessKey: 'SECRET-1', sessionToken: 'TOKEN-1' } },
+      broker: { credentialsUrl: 'https://broker.example/creds?key=QUERY-1', credentialsUrlSecret: 'SECRET-2' }
+    },
+    defaultProfile: 'keys'
+  })
+  const text = JSON.stringify([...options.profiles.values()]) + inspect([...options.profiles.values()], { depth: 5 })
+  for (const secret of ['SECRET-1', 'TOKEN-1', 'SECRET-2', 'QUERY-1']) t.notMatch(text, secret, secret)
+  t.match(text, 'AKIA-visible', 'the key id is not a secret')
+  t.equal(options.profiles.get('keys')!.credentials!.secretAccessKey, 'SECRET-1', 'still readable where it is used')
+  t.equal(options.profiles.get('broker')!.broker!.secret, 'SECRET-2')
+})

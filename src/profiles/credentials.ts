@@ -40,7 +40,9 @@ function guarded (provider: AwsCredentialIdentityProvider, profile: string, what
 /** The base credentials: static keys, a named profile, or the default chain. */
 function baseSource (profile: NormalizedProfile, onStale: (err: unknown) => void): CredentialSource {
   if (profile.credentials !== undefined) {
-    const identity: AwsCredentialIdentity = { ...profile.credentials }
+    // Field by field: the secret fields are non-enumerable (see hideSecrets in options.ts), so a spread would drop them.
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = profile.credentials
+    const identity: AwsCredentialIdentity = { accessKeyId, secretAccessKey, sessionToken, expiration }
     return { kind: 'static', provider: async () => identity }
   }
   if (profile.profileName !== undefined) {
