@@ -409,3 +409,21 @@ t.test('presign mode: one POST per file with the same rules', async (t) => {
   t.ok(await exists(bucket, 'app/presign/in/ok.txt'))
   t.equal((await app.inject({ method: 'POST', url: '/st/presign', headers: XRW, payload: { files: [] } })).statusCode, 404, 'no presign route in stream mode')
 })
+
+t.test('contentSecurityPolicy: replaced, edited or switched off by the host', async (t) => {
+  const replaced = await appWith(t, { namespaces: { c1: { basePath: 'csp' } }, contentSecurityPolicy: "default-src 'self'" })
+  t.equal((await replaced.inject('/c1/files/')).headers['content-security-policy'], "default-src 'self'")
+  const seen: Array<string | undefined> = []
+  const edited = await appWith(t, {
+    namespaces: { c2: { basePath: 'csp' } },
+    contentSecurityPolicy: (policy, namespace) => { seen.push(namespace); return policy.replace("font-src 'self'", "font-src 'self' https://fonts.example") }
+  })
+  const page = await edited.inject('/c2/files/')
+  t.match(page.headers['content-security-policy'], /font-src 'self' https:\/\/fonts\.example/)
+  t.match(page.headers['content-security-policy'], /script-src 'self'/, 'the rest of the default stays')
+  t.ok(seen.includes('c2'), 'the function is told the namespace')
+  const off = await appWith(t, { namespaces: { c3: { basePath: 'csp' } }, contentSecurityPolicy: false })
+  t.equal((await off.inject('/c3/files/')).headers['content-security-policy'], undefined)
+  await t.rejects(async () => { await appWith(t, { namespaces: { c4: {} }, contentSecurityPolicy: "default-src 'self'\r\nx-evil: 1" }) },
+    { code: 'FST_S3S_INVALID_OPTION', message: /line breaks/ })
+})

@@ -54,6 +54,12 @@ export interface BrowseOptions {
   auditKeyHashOnly?: boolean
   /** Host templates that override the bundled ones, file by file. */
   templateFolder?: string
+  /**
+   * The pages' Content-Security-Policy: a string replaces it, a function edits the default one (it gets the
+   * default policy and the namespace, `undefined` for pages outside one), `false` sends none. Default: scripts,
+   * styles and fonts from the page's own origin only, media also from `objectHostname`.
+   */
+  contentSecurityPolicy?: string | false | ((defaultPolicy: string, namespace: string | undefined) => string)
 }
 
 /** A namespace after validation. */
@@ -81,6 +87,7 @@ export interface NormalizedBrowseOptions {
   authorize?: Authorize
   auditKeyHashOnly: boolean
   templateFolder?: string
+  contentSecurityPolicy?: BrowseOptions['contentSecurityPolicy']
 }
 
 const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
@@ -172,12 +179,17 @@ export function validateBrowseOptions (raw: unknown, profiles: string[]): Normal
   if (typeof prefix !== 'string' || (prefix !== '' && !/^\/[A-Za-z0-9/_-]*$/.test(prefix))) fail('"browse.prefix" must be a URL path such as "/storage"')
   prefix = prefix.replace(/\/+$/, '')
   if (opts.templateFolder !== undefined && typeof opts.templateFolder !== 'string') fail('"browse.templateFolder" must be a path')
+  const csp = opts.contentSecurityPolicy
+  if (csp !== undefined && csp !== false && typeof csp !== 'string' && typeof csp !== 'function') fail('"browse.contentSecurityPolicy" must be a string, a function or false')
+  // A header value must stay one line: a policy with a line break would split the response.
+  if (typeof csp === 'string' && /[\r\n]/.test(csp)) fail('"browse.contentSecurityPolicy" must not contain line breaks')
   return {
     namespaces,
     prefix,
     authenticate: opts.authenticate,
     authorize: opts.authorize,
     auditKeyHashOnly: opts.auditKeyHashOnly === true,
-    templateFolder: opts.templateFolder
+    templateFolder: opts.templateFolder,
+    contentSecurityPolicy: csp
   }
 }

@@ -3,6 +3,7 @@
  * and date already written out, sort and page links), and the security headers every page carries.
  * The JSON API never goes through here.
  */
+import type { NormalizedBrowseOptions } from './options.js'
 import type { FastifyReply } from 'fastify'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { FileEntry, FolderEntry, Listing, NamespaceContext } from './context.js'
@@ -246,9 +247,17 @@ export function pageCsp ({ media = [], connect = [] }: { media?: string[], conne
   ].join('; ')
 }
 
+/** The policy a page sends: the default, or what the host's `contentSecurityPolicy` option makes of it (`''`: none). */
+export function hostCsp (option: NormalizedBrowseOptions['contentSecurityPolicy'], defaultPolicy: string, namespace: string | undefined): string {
+  if (option === undefined) return defaultPolicy
+  if (option === false) return ''
+  const policy = typeof option === 'string' ? option : option(defaultPolicy, namespace)
+  return String(policy).replace(/[\r\n]+/g, ' ')
+}
+
 /** Headers of every HTML page (listing and error). */
 export function pageHeaders (reply: FastifyReply, csp: string): void {
-  reply.header('content-security-policy', csp)
+  if (csp !== '') reply.header('content-security-policy', csp)
   reply.header('x-content-type-options', 'nosniff')
   reply.header('referrer-policy', 'same-origin')
   reply.header('cache-control', 'no-store')

@@ -19,7 +19,7 @@ import { sendFile } from './download.js'
 import { listFolder } from './listing.js'
 import type { NormalizedBrowseOptions } from './options.js'
 import {
-  assetUrls, breadcrumbs, buildRows, errorHint, formatSize, namespaceOrigins, pageCsp, pageHeaders, paginate, parseSort, sortLinks
+  assetUrls, breadcrumbs, buildRows, errorHint, formatSize, hostCsp, namespaceOrigins, pageCsp, pageHeaders, paginate, parseSort, sortLinks
 } from './pages.js'
 import { decodeBrowsePath, checkBrowsePath } from './paths.js'
 import { csrfGuard } from './permissions.js'
@@ -222,7 +222,7 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
   app.register(fastifyView, { engine: { eta: createViewEngine(browse.templateFolder) }, root: BUNDLED_VIEWS, production: true, propertyName: 'storageView' })
   const assets = new BrowseAssets(browse.prefix, browse.templateFolder)
   app.get(`${assets.base}:file`, async (req, reply) => assets.send(req, reply, (req.params as { file: string }).file))
-  const errorCsp = pageCsp()
+  const errorCsp = hostCsp(browse.contentSecurityPolicy, pageCsp(), undefined)
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
@@ -266,7 +266,7 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
   for (const ns of browse.namespaces.values()) {
     const cache = ns.cache === undefined ? undefined : new LruListingCache<Listing>(ns.cache)
     const ctx = new NamespaceContext(ns, browse, registry, audit, cache)
-    const page = { assets, csp: pageCsp(namespaceOrigins(ctx, registry)) }
+    const page = { assets, csp: hostCsp(browse.contentSecurityPolicy, pageCsp(namespaceOrigins(ctx, registry)), ns.name) }
     await app.register(namespaceRoutes, { prefix: `${browse.prefix}/${ns.name}`, ctx, page })
   }
 }
