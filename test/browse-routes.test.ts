@@ -125,10 +125,15 @@ t.test('download: headers, ranges, 416, 304 and attachments', async (t) => {
     t.equal(res.headers['content-range'], contentRange, range)
   }
   for (const range of ['bytes=10-', 'bytes=20-30', 'bytes=5-2', 'bytes=abc', 'bytes=-0', 'bytes=--1', 'bytes=0-1,x', 'bytes=' + '9'.repeat(50) + '-']) {
-    const res = await app.inject({ url, headers: { range } })
+    const res = await app.inject({ url, headers: { range, accept: 'application/json' } })
     t.equal(res.statusCode, 416, range)
     t.equal(res.headers['content-range'], 'bytes */10', range)
+    t.equal(res.json().code, 'FST_S3S_INVALID_RANGE', range)
   }
+  const page416 = await app.inject({ url, headers: { range: 'bytes=10-', accept: 'text/html' } })
+  t.equal(page416.statusCode, 416)
+  t.equal(page416.headers['content-range'], 'bytes */10', 'the error page keeps Content-Range')
+  t.match(page416.headers['content-type'], /text\/html/, 'browsers get the error page')
   const etag = full.headers.etag as string
   const notModified = await app.inject({ url, headers: { 'if-none-match': etag } })
   t.equal(notModified.statusCode, 304)

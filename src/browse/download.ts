@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import contentDisposition from 'content-disposition'
+import { FST_S3S_INVALID_RANGE } from '../errors.js'
 import { baseName } from '../keys.js'
 import type { NamespaceContext } from './context.js'
 
@@ -96,8 +97,8 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
 async function unsatisfiable (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
   // 416 must tell the client the real size; a HEAD is the only way to learn it.
   const info = await ctx.operations(req).head(path)
-  reply.code(416)
   reply.header('content-range', `bytes */${info.size}`)
   reply.header('accept-ranges', 'bytes')
-  return reply.send({ statusCode: 416, code: 'FST_S3S_INVALID_RANGE', error: 'Range Not Satisfiable', message: `Range not satisfiable: the object has ${info.size} bytes` })
+  // Thrown, not sent: the browse error handler renders it (an error page for browsers, JSON for clients).
+  throw new FST_S3S_INVALID_RANGE(`the object has ${info.size} bytes`)
 }
