@@ -25,12 +25,16 @@ export function isStorageError (err: unknown): err is Error & { code: string, st
   return err instanceof Error && typeof (err as SdkError).code === 'string' && (err as SdkError).code!.startsWith('FST_S3S_')
 }
 
-/** Whether an error came from S3 or the network to it (as opposed to, say, the caller's body stream). */
+/**
+ * Whether an error came from S3 (it has an HTTP status) or the network to it, as opposed to, say, the
+ * caller's own body stream. Only these are mapped onto the catalog.
+ */
 export function isS3OrNetworkError (err: unknown): boolean {
   const e = err as SdkError | undefined
   if (e === undefined || e === null) return false
-  return e.$metadata !== undefined || TIMEOUT.has(e.name) || UNAVAILABLE.has(e.name) ||
-    (e.code !== undefined && (NETWORK.has(e.code) || TIMEOUT.has(e.code)))
+  const code = e.code ?? e.Code
+  return e.$metadata?.httpStatusCode !== undefined || TIMEOUT.has(e.name) || UNAVAILABLE.has(e.name) ||
+    (code !== undefined && (NETWORK.has(code) || TIMEOUT.has(code)))
 }
 
 /**
@@ -44,9 +48,7 @@ export function mapS3Error (err: unknown, what: string): Error {
   const status = e?.$metadata?.httpStatusCode
   const code = e?.code ?? e?.Code
   // Not from S3 or the network (for example the caller's own body stream failed): keep it as it is.
-  if (status === undefined && !TIMEOUT.has(name) && !UNAVAILABLE.has(name) && !(code !== undefined && (NETWORK.has(code) || TIMEOUT.has(code)))) {
-    return err as Error
-  }
+  if (!isS3OrNetworkError(err)) return err as Error
   let mapped: Error
   if (status === 304 || name === 'NotModified') {
     mapped = new FST_S3S_NOT_MODIFIED(what)
