@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import mime from 'mime'
 import { v4 as uuidv4 } from 'uuid'
 import { FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT } from '../errors.js'
-import { baseName, buildKey, checkPath, hashKey, parseS3Url, prefixPath } from '../keys.js'
+import { baseName, buildKey, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
 import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
 import { toRangeHeader, type ByteRange } from './range.js'
@@ -290,6 +290,21 @@ export class StorageOperations {
     return { profile, bucket: target.bucket, key: buildKey(target.prefix, location, filename) }
   }
 
+  /** Like resolve(), for a folder: its full prefix (ending in `/`) and the location's root prefix. */
+  private async resolveFolder (path: string, options: CallOptions): Promise<{ profile: StorageProfile, bucket: string, prefix: string, root: string }> {
+    const profile = this.registry.profile(options.profile ?? this.profile)
+    const location = options.location ?? this.location
+    // Checked before the target, as in resolve().
+    buildKey('', location, path, { folder: true })
+    const target = profile.fixedTarget ?? await profile.target()
+    return {
+      profile,
+      bucket: target.bucket,
+      prefix: buildKey(target.prefix, location, path, { folder: true }),
+      root: buildKey(target.prefix, location, '', { folder: true })
+    }
+  }
+
   /** Uploads a Buffer, string or stream. Streams go multipart through lib-storage, never buffered whole. */
   async uploadFile (body: UploadBody, filename: string, options: UploadFileOptions = {}): Promise<UploadedFile> {
     const name = options.preserveFilename === true ? filename : StorageOperations.generateFilename(filename)
@@ -479,15 +494,11 @@ export class StorageOperations {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FST_S3S_INVALID_ARGUMENT('limit must be a whole number from 1 to 1000')
     const delimiter = options.delimiter ?? '/'
     if (delimiter !== '/' && delimiter !== '') throw new FST_S3S_INVALID_ARGUMENT('delimiter must be "/" or ""')
-    const profile = this.registry.profile(options.profile ?? this.profile)
     const location = options.location ?? this.location
-    buildKey('', location, options.prefix ?? '', { folder: true })
-    const target = await profile.target()
-    const root = buildKey(target.prefix, location, '', { folder: true })
-    const prefix = buildKey(target.prefix, location, options.prefix ?? '', { folder: true })
+    const { profile, bucket, prefix, root } = await this.resolveFolder(options.prefix ?? '', options)
     try {
       const page = await profile.client.send(new ListObjectsV2Command({
-        Bucket: target.bucket,
+        Bucket: bucket,
         Prefix: prefix,
         Delimiter: delimiter === '' ? undefined : delimiter,
         MaxKeys: limit,
@@ -510,15 +521,10 @@ export class StorageOperations {
 
   /** Creates a folder marker (an empty object whose key ends in `/`), as the S3 console does. */
   async createFolder (path: string, options: CallOptions = {}): Promise<{ key: string }> {
-    const profile = this.registry.profile(options.profile ?? this.profile)
-    const location = options.location ?? this.location
-    if (buildKey('', location, path, { folder: true }) === buildKey('', location, '', { folder: true })) {
-      throw new FST_S3S_INVALID_ARGUMENT('a folder needs a name')
-    }
-    const target = await profile.target()
-    const key = buildKey(target.prefix, location, path, { folder: true })
+    const { profile, bucket, prefix: key, root } = await this.resolveFolder(path, options)
+    if (key === root) throw new FST_S3S_INVALID_ARGUMENT('a folder needs a name')
     try {
-      await uploadObject(profile.client, { bucket: target.bucket, key, body: Buffer.alloc(0), contentType: 'application/x-directory' })
+      await uploadObject(profile.client, { bucket, key, body: Buffer.alloc(0), contentType: 'application/x-directory' })
       return { key }
     } catch (err) {
       throw mapS3Error(err, path)
@@ -530,29 +536,26 @@ export class StorageOperations {
    * `recursive`, a folder that holds anything is refused with `FST_S3S_FOLDER_NOT_EMPTY` (409).
    */
   async deleteFolder (path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<DeleteFilesResult> {
-    const profile = this.registry.profile(options.profile ?? this.profile)
-    const location = options.location ?? this.location
-    const folder = checkPath(path, 'prefix', { allowTrailingSlash: true })
-    if (folder === '') throw new FST_S3S_INVALID_ARGUMENT('refusing to delete the root folder')
-    const target = await profile.target()
-    const prefix = buildKey(target.prefix, location, folder, { folder: true })
+    const { profile, bucket, prefix, root } = await this.resolveFolder(path, options)
+    if (prefix === root) throw new FST_S3S_INVALID_ARGUMENT('refusing to delete the root folder')
+    const folder = prefix.slice(root.length)
     const result: DeleteFilesResult = { deleted: [], failed: [] }
     let cursor: string | undefined
     let first = true
     try {
       do {
-        const page = await profile.client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: cursor, MaxKeys: 1000 }))
-        const keys = (page.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined)
-        if (first && options.recursive !== true && keys.some((k) => k !== prefix)) throw new FST_S3S_FOLDER_NOT_EMPTY(folder + '/')
+        const page = await profile.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: cursor, MaxKeys: 1000 }))
+        const keys = (page.Contents ?? []).flatMap((o) => o.Key === undefined ? [] : [o.Key])
+        if (first && options.recursive !== true && keys.some((k) => k !== prefix)) throw new FST_S3S_FOLDER_NOT_EMPTY(folder)
         first = false
-        const { deleted, failed } = await deleteObjects(profile.client, target.bucket, keys)
+        const { deleted, failed } = await deleteObjects(profile.client, bucket, keys)
         result.deleted.push(...deleted)
         result.failed.push(...failed)
         cursor = page.IsTruncated === true ? page.NextContinuationToken : undefined
       } while (cursor !== undefined)
       return result
     } catch (err) {
-      throw mapS3Error(err, folder + '/')
+      throw mapS3Error(err, folder)
     }
   }
 
