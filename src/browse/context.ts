@@ -3,14 +3,13 @@
  * the audit log, and the permission checks that every route goes through.
  */
 import type { FastifyRequest } from 'fastify'
-import { FST_S3S_FORBIDDEN, FST_S3S_UNAUTHENTICATED } from '../errors.js'
 import { buildKey } from '../keys.js'
 import { StorageOperations } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { AuditLog } from './audit.js'
 import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
-import type { BrowseAction } from './permissions.js'
+import { identify, requireAllowed, type BrowseAction } from './permissions.js'
 
 /** A folder entry as pages and JSON show it. */
 export interface FolderEntry {
@@ -80,16 +79,12 @@ export class NamespaceContext {
 
   /** The user, or 401 when `authenticate` answers null. Everyone is anonymous without the hook. */
   async user (req: FastifyRequest): Promise<string | null> {
-    if (this.options.authenticate === undefined) return null
-    const user = await this.options.authenticate(req)
-    if (user === null || user === undefined || user === '') throw new FST_S3S_UNAUTHENTICATED()
-    return String(user)
+    return await identify(this.options.authenticate, req)
   }
 
   /** Throws 403 unless `authorize` allows the action on the path. */
   async authorize (user: string | null, action: BrowseAction, path: string): Promise<void> {
-    if (this.options.authorize === undefined) return
-    if (!(await this.options.authorize(user, action, this.ns.name, path))) throw new FST_S3S_FORBIDDEN(`${action} ${path === '' ? '/' : path}`)
+    await requireAllowed(this.options.authorize, user, action, this.ns.name, path)
   }
 
   /** Runs an action on one path and writes its audit record, whatever the outcome. */

@@ -3,7 +3,8 @@
  * and the CSRF rule for state-changing routes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { FST_S3S_CSRF } from '../errors.js'
+import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_UNAUTHENTICATED } from '../errors.js'
+import type { Authenticate, Authorize } from './options.js'
 
 /** The actions `authorize` is asked about. */
 export const BrowseActions = {
@@ -35,14 +36,33 @@ export function allowList ({ emails = [], domains = [] }: { emails?: string[], d
   }
 }
 
+/** The user `authenticate` names; 401 when it answers null. Everyone is anonymous (`null`) without the hook. */
+export async function identify (authenticate: Authenticate | undefined, req: FastifyRequest): Promise<string | null> {
+  if (authenticate === undefined) return null
+  const user = await authenticate(req)
+  if (user === null || user === undefined || user === '') throw new FST_S3S_UNAUTHENTICATED()
+  return String(user)
+}
+
+/** Throws 403 unless `authorize` (when set) allows the action on the key. */
+export async function requireAllowed (authorize: Authorize | undefined, user: string | null, action: BrowseAction, namespace: string, key: string): Promise<void> {
+  if (authorize === undefined) return
+  if (!(await authorize(user, action, namespace, key))) throw new FST_S3S_FORBIDDEN(`${action} ${key === '' ? '/' : key}`)
+}
+
+/** Whether a request carries `X-Requested-With`, which a cross-site form cannot send. */
+export function hasRequestedWith (req: FastifyRequest): boolean {
+  const header = req.headers['x-requested-with']
+  return typeof header === 'string' && header !== ''
+}
+
 /**
  * CSRF rule for POST/DELETE: a script must send `X-Requested-With` (a cross-site form cannot set headers,
  * and a cross-site fetch with it needs a CORS preflight we never grant); a plain form must carry the page's
  * token, checked by @fastify/csrf-protection against its cookie.
  */
 export function csrfGuard (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-  const header = req.headers['x-requested-with']
-  if (typeof header === 'string' && header !== '') {
+  if (hasRequestedWith(req)) {
     done()
     return
   }

@@ -4,7 +4,8 @@
  * metadata, so only its owner (or an admin) may confirm or link it.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_NOT_FOUND, FST_S3S_UNAUTHENTICATED } from '../errors.js'
+import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_NOT_FOUND } from '../errors.js'
+import { hasRequestedWith, identify, requireAllowed } from '../browse/permissions.js'
 import type { Authenticate, Authorize } from '../browse/options.js'
 import type { UploadServiceOptions } from './upload-service.js'
 
@@ -57,16 +58,9 @@ const linkSchema = {
 export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (app, opts) => {
   const service = app.storage.uploads(opts.uploads)
 
-  async function userOf (req: FastifyRequest): Promise<string | null> {
-    if (opts.authenticate === undefined) return null
-    const user = await opts.authenticate(req)
-    if (user === null || user === undefined || user === '') throw new FST_S3S_UNAUTHENTICATED()
-    return String(user)
-  }
-
-  async function allow (user: string | null, action: 'presign' | 'upload' | 'download', key: string): Promise<void> {
-    if (opts.authorize !== undefined && !(await opts.authorize(user, action, 'uploads', key))) throw new FST_S3S_FORBIDDEN(`${action} ${key}`)
-  }
+  const userOf = async (req: FastifyRequest): Promise<string | null> => await identify(opts.authenticate, req)
+  const allow = async (user: string | null, action: 'presign' | 'upload' | 'download', key: string): Promise<void> =>
+    await requireAllowed(opts.authorize, user, action, 'uploads', key)
 
   // Only the owner or an admin: anonymous uploads (no authenticate hook) have no owner and are open.
   async function checkOwner (user: string | null, key: string): Promise<void> {
@@ -79,7 +73,7 @@ export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (ap
 
   // A cross-site form cannot send X-Requested-With, and a cross-site fetch with it needs a preflight.
   app.addHook('preHandler', async function requireXRequestedWith (req) {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && (typeof req.headers['x-requested-with'] !== 'string' || req.headers['x-requested-with'] === '')) {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !hasRequestedWith(req)) {
       throw new FST_S3S_CSRF()
     }
   })

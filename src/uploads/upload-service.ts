@@ -125,11 +125,16 @@ export class UploadService {
     return new StorageOperations(this.registry, { profile: this.profile, location: this.uploadPrefix === '' ? undefined : this.uploadPrefix, log: this.log })
   }
 
+  /** The full prefix every key of this service lives under, and where it is. */
+  private async root (): Promise<{ bucket: string, root: string }> {
+    const target = await this.registry.profile(this.profile).target()
+    return { bucket: target.bucket, root: buildKey(target.prefix, this.uploadPrefix, '', { folder: true }) }
+  }
+
   /** Splits a full key into its path relative to the upload prefix, refusing keys outside it. */
   private async relative (key: string): Promise<{ pending: string, final: string }> {
     if (typeof key !== 'string') throw new FST_S3S_INVALID_KEY('key must be a string')
-    const target = await this.registry.profile(this.profile).target()
-    const root = target.prefix + this.uploadPrefix
+    const { root } = await this.root()
     if (!key.startsWith(root)) throw new FST_S3S_INVALID_KEY('not a key of this upload service')
     const rel = checkPath(key.slice(root.length), 'key')
     const final = rel.startsWith(PENDING) ? rel.slice(PENDING.length) : rel
@@ -252,17 +257,16 @@ export class UploadService {
     }
     if (stale.length > 0) deleted += (await ops.deleteFiles(stale)).deleted.length
     const profile = this.registry.profile(this.profile)
-    const target = await profile.target()
-    const prefix = buildKey(target.prefix, this.uploadPrefix, '', { folder: true })
+    const { bucket, root: prefix } = await this.root()
     let aborted = 0
     let keyMarker: string | undefined
     let uploadIdMarker: string | undefined
     try {
       do {
-        const page = await profile.client.send(new ListMultipartUploadsCommand({ Bucket: target.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
+        const page = await profile.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
         for (const upload of page.Uploads ?? []) {
           if (upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff) {
-            await profile.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: upload.Key, UploadId: upload.UploadId }))
+            await profile.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
             aborted++
           }
         }
