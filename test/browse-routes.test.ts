@@ -5,7 +5,7 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
 import { allowList, type AuditRecord, type BrowseOptions } from '../src/index.js'
 import { escapeControl } from '../src/browse/audit.js'
-import { bucketName, buildApp, captureLogs, multipartBody, objectExists, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, captureLogs, multipartBody, objectExists, postToS3, profileFor, rawClient, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -406,11 +406,7 @@ t.test('presign mode: one POST per file with the same rules', async (t) => {
   t.equal(exe.statusCode, 403)
   t.equal(big.statusCode, 413)
   t.equal(res.json().files[3].statusCode, 409, 'an existing file is not signed over')
-  const form = new FormData()
-  for (const [k, v] of Object.entries(ok.post.fields as Record<string, string>)) form.append(k, v)
-  form.append('file', new Blob(['hello'], { type: 'text/plain' }), 'ok.txt')
-  const s3res = await fetch(ok.post.url, { method: 'POST', body: form })
-  t.equal(s3res.status, 204)
+  t.equal(await postToS3(ok.post, 'hello', 'text/plain', 'ok.txt'), 204)
   t.ok(await exists(bucket, 'app/presign/in/ok.txt'))
   t.equal((await app.inject({ method: 'POST', url: '/st/presign', headers: XRW, payload: { files: [] } })).statusCode, 404, 'no presign route in stream mode')
 })

@@ -3,8 +3,8 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CreateMultipartUploadCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { s3UploadRoutes, type UploadTicket } from '../src/index.js'
-import { bucketName, buildApp, objectExists, profileFor, rawClient, startS3 } from './helper.js'
+import { s3UploadRoutes } from '../src/index.js'
+import { bucketName, buildApp, objectExists, postToS3, profileFor, rawClient, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -13,17 +13,6 @@ const bucket = bucketName('direct')
 await s3.createBucket(bucket)
 const app = await buildApp(t, { profiles: { main: profileFor(s3, bucket, { prefix: 'app', maxLinkTtlSeconds: 3600 }) } })
 const uploads = app.storage.uploads({ maxFileSize: 1024, allowedContentTypes: ['image/png', 'application/pdf'], expirationSeconds: 600 })
-
-async function postTo (ticket: Pick<UploadTicket, 'url' | 'fields'>, content: string | Uint8Array, type: string): Promise<number> {
-  const form = new FormData()
-  for (const [k, v] of Object.entries(ticket.fields)) form.append(k, v)
-  // The form field, not the file part's header, is what S3 stores and checks against the policy.
-  form.set('Content-Type', type)
-  form.append('file', new Blob([content], { type }), 'upload')
-  const res = await fetch(ticket.url, { method: 'POST', body: form })
-  await res.arrayBuffer()
-  return res.status
-}
 
 async function exists (key: string): Promise<boolean> {
   return await objectExists(raw, bucket, key)
@@ -34,7 +23,7 @@ t.test('ticket → POST to S3 → confirm → link, byte for byte, with the orig
   t.match(ticket.key, /^app\/uploads\/pending\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.png$/)
   t.equal(ticket.maxSize, 1024)
   t.equal(ticket.expiresIn, 600)
-  t.equal(await postTo(ticket, 'PNG!', 'image/png'), 204)
+  t.equal(await postToS3(ticket, 'PNG!', 'image/png'), 204)
   const record = await uploads.confirmUpload(ticket.key)
   t.ok(record)
   t.equal(record!.key, ticket.key.replace('pending/', ''))
@@ -69,8 +58,8 @@ t.test('disallowed types and oversize declared sizes are refused before signing'
 
 t.test('S3 enforces the policy: oversize and wrong-type posts are refused', async (t) => {
   const ticket = await uploads.createUpload({ filename: 'big.png', contentType: 'image/png' })
-  t.equal(await postTo(ticket, new Uint8Array(1025), 'image/png'), 400, 'over maxFileSize')
-  t.equal(await postTo(ticket, 'x', 'text/html'), 403, 'another Content-Type')
+  t.equal(await postToS3(ticket, new Uint8Array(1025), 'image/png'), 400, 'over maxFileSize')
+  t.equal(await postToS3(ticket, 'x', 'text/html'), 403, 'another Content-Type')
   t.notOk(await exists(ticket.key))
   const policy = JSON.parse(Buffer.from(ticket.fields.Policy, 'base64').toString())
   t.ok(policy.conditions.some((c: unknown) => Array.isArray(c) && c[0] === 'content-length-range' && c[2] === 1024))
@@ -92,21 +81,21 @@ t.test('an expired ticket is refused by S3', async (t) => {
   const short = app.storage.uploads({ maxFileSize: 1024, expirationSeconds: 1 })
   const ticket = await short.createUpload({ filename: 'late.txt', contentType: 'text/plain' })
   await sleep(2100)
-  t.equal(await postTo(ticket, 'late', 'text/plain'), 403)
+  t.equal(await postToS3(ticket, 'late', 'text/plain'), 403)
   t.notOk(await exists(ticket.key))
 })
 
 t.test('cleanupOrphans deletes only old unconfirmed objects and stale multipart uploads', async (t) => {
   const svc = app.storage.uploads({ maxFileSize: 1024, uploadPrefix: 'cleanup' })
   const old = await svc.createUpload({ filename: 'old.txt', contentType: 'text/plain' })
-  t.equal(await postTo(old, 'old', 'text/plain'), 204)
+  t.equal(await postToS3(old, 'old', 'text/plain'), 204)
   const confirmedTicket = await svc.createUpload({ filename: 'kept.txt', contentType: 'text/plain' })
-  t.equal(await postTo(confirmedTicket, 'kept', 'text/plain'), 204)
+  t.equal(await postToS3(confirmedTicket, 'kept', 'text/plain'), 204)
   const confirmed = await svc.confirmUpload(confirmedTicket.key)
   await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'app/cleanup/pending/mp.bin' }))
   await sleep(2100)
   const fresh = await svc.createUpload({ filename: 'fresh.txt', contentType: 'text/plain' })
-  t.equal(await postTo(fresh, 'fresh', 'text/plain'), 204)
+  t.equal(await postToS3(fresh, 'fresh', 'text/plain'), 204)
   const result = await svc.cleanupOrphans({ olderThan: 2 })
   t.same(result, { deleted: 1, aborted: 1 })
   t.notOk(await exists(old.key), 'the old orphan is gone')
@@ -159,7 +148,7 @@ t.test('routes: tickets, confirm and links for their owner only; CSRF header; sc
   const ticketRes = await routed.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.txt', contentType: 'text/plain', size: 5 }, headers: headers('ann') })
   t.equal(ticketRes.statusCode, 200)
   const ticket = ticketRes.json()
-  t.equal(await postTo(ticket, 'hello', 'text/plain'), 204)
+  t.equal(await postToS3(ticket, 'hello', 'text/plain'), 204)
   const stolen = await routed.inject({ method: 'POST', url: '/uploads/confirm', payload: { key: ticket.key }, headers: headers('bob') })
   t.equal(stolen.statusCode, 403, 'someone else cannot confirm it')
   const confirmed = await routed.inject({ method: 'POST', url: '/uploads/confirm', payload: { key: ticket.key }, headers: headers('ann') })
@@ -179,7 +168,7 @@ t.test('50 concurrent tickets and uploads', async (t) => {
   const svc = app.storage.uploads({ maxFileSize: 1024, uploadPrefix: 'many' })
   const results = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
     const ticket = await svc.createUpload({ filename: `f${i}.txt`, contentType: 'text/plain' })
-    const status = await postTo(ticket, `file ${i}`, 'text/plain')
+    const status = await postToS3(ticket, `file ${i}`, 'text/plain')
     const record = await svc.confirmUpload(ticket.key)
     return { status, record, i }
   }))

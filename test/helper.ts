@@ -180,3 +180,18 @@ export function postFile (options: PostFileOptions): Promise<{ status: number, b
     write()
   })
 }
+
+/**
+ * Sends a presigned POST as a browser would: the policy's fields, a `Content-Type` field of `type` (the
+ * form field, not the file part's header, is what S3 stores and checks against the policy), then the file.
+ * Resolves to S3's status.
+ */
+export async function postToS3 (post: { url: string, fields: Record<string, string> }, content: string | Uint8Array, type: string, filename = 'upload'): Promise<number> {
+  const form = new FormData()
+  for (const [k, v] of Object.entries(post.fields)) form.append(k, v)
+  form.set('Content-Type', type)
+  form.append('file', new Blob([content], { type }), filename)
+  const res = await fetch(post.url, { method: 'POST', body: form })
+  await res.arrayBuffer()
+  return res.status
+}

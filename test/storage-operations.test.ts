@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { StorageOperations } from '../src/index.js'
-import { bucketName, buildApp, captureLogs, profileFor, rawClient, readAll, startS3 } from './helper.js'
+import { bucketName, buildApp, captureLogs, postToS3, profileFor, rawClient, readAll, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
 const raw = rawClient(s3)
@@ -200,15 +200,7 @@ t.test('presigned POST: a real multipart form within and over its limits', async
   t.equal(post.key, 'app1/post.txt')
   t.equal(post.maxBytes, 10)
   t.equal(post.expiresIn, 60)
-  const send = async (content: string, type = 'text/plain'): Promise<number> => {
-    const form = new FormData()
-    for (const [k, v] of Object.entries(post.fields)) form.append(k, v)
-    form.set('Content-Type', type)
-    form.append('file', new Blob([content], { type }), 'post.txt')
-    const res = await fetch(post.url, { method: 'POST', body: form })
-    await res.arrayBuffer()
-    return res.status
-  }
+  const send = async (content: string, type = 'text/plain'): Promise<number> => await postToS3(post, content, type, 'post.txt')
   t.equal(await send('x'.repeat(11)), 400, 'one byte over maxBytes is refused')
   t.equal(await headRaw(mainBucket, 'app1/post.txt'), undefined)
   t.equal(await send('x'.repeat(10)), 204, 'exactly maxBytes is accepted: the range measures the file, not the form')
