@@ -14,11 +14,9 @@
 //
 // Env knobs: BENCH_DOWNLOAD_MIB (512), BENCH_DOWNLOAD_ROUNDS (else BENCH_ROUNDS, else 6).
 import { fileURLToPath } from 'node:url'
-import Fastify from 'fastify'
-import s3Storage from '../dist/index.js'
 import { startChild, stopChild } from './support/child.js'
 import { CpuTally, cpuNow, s3ServerPid } from './support/cpu.js'
-import { startBenchS3, s3PluginOptions } from './support/local-s3.js'
+import { pluginApp, startBenchS3, s3PluginOptions } from './support/local-s3.js'
 import { median, pairedInterval, printResult, rotations, round } from './support/stats.js'
 import { MiB, download, mbPerSecond, putObject } from './support/transfer.js'
 
@@ -38,10 +36,7 @@ async function main () {
   let server
   try {
     s3 = await startBenchS3([BUCKET])
-    const options = s3PluginOptions(s3, BUCKET)
-    app = Fastify({ logger: false })
-    await app.register(s3Storage, options)
-    await app.ready()
+    app = await pluginApp(s3, BUCKET)
     const ops = app.storage.operations()
 
     const put = await putObject(await ops.getUploadLink(KEY, 60), SIZE)

@@ -18,9 +18,9 @@
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import autocannon from 'autocannon'
 import { startChild, stopChild } from './support/child.js'
 import { startBenchS3, s3PluginOptions } from './support/local-s3.js'
+import { load } from './support/load.js'
 import { median, pairedInterval, printResult, rotations, round } from './support/stats.js'
 
 const KEYS = Number(process.env.BENCH_LISTING_KEYS ?? 10_000)
@@ -89,13 +89,6 @@ async function walk (folderUrl) {
   return { ms, pages: cursors.length + 1, cursors }
 }
 
-async function load (url, duration) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration })
-  const failures = result.errors + result.timeouts + result.non2xx
-  if (failures > 0) throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
-  return { rps: result.requests.total / result.duration, p99: result.latency.p99 }
-}
-
 async function main () {
   let s3
   let server
@@ -127,8 +120,8 @@ async function main () {
       const row = {}
       const line = []
       for (const v of order) {
-        if (WARMUP > 0) await load(urls[v], WARMUP)
-        const { rps: value, p99 } = await load(urls[v], DURATION)
+        if (WARMUP > 0) await load(urls[v], WARMUP, CONNECTIONS)
+        const { rps: value, p99 } = await load(urls[v], DURATION, CONNECTIONS)
         rps[v].push(value)
         row[v] = value
         line.push(`${v} ${Math.round(value)} req/s (p99 ${p99} ms)`)

@@ -11,7 +11,7 @@
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
+import { load } from './support/load.js'
 import { median, pairedInterval, printResult, rotations, round } from './support/stats.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
@@ -42,13 +42,6 @@ async function stopServer ({ child }) {
   clearTimeout(timer)
 }
 
-async function load (url, duration) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration })
-  const failures = result.errors + result.timeouts + result.non2xx
-  if (failures > 0) throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
-  return { rps: result.requests.total / result.duration, p99: result.latency.p99 }
-}
-
 async function main () {
   const servers = {}
   try {
@@ -65,8 +58,8 @@ async function main () {
     for (const [i, order] of rotations(VARIANTS, ROUNDS).entries()) {
       const row = {}
       for (const variant of order) {
-        if (WARMUP > 0) await load(servers[variant].url, WARMUP)
-        const { rps: value, p99 } = await load(servers[variant].url, DURATION)
+        if (WARMUP > 0) await load(servers[variant].url, WARMUP, CONNECTIONS)
+        const { rps: value, p99 } = await load(servers[variant].url, DURATION, CONNECTIONS)
         rps[variant].push(value)
         row[variant] = value
         console.log(`  round ${i + 1} ${variant.padEnd(11)} ${Math.round(value).toString().padStart(7)} req/s  p99 ${p99} ms`)

@@ -19,10 +19,8 @@
 // Env knobs: BENCH_MEMORY_MIB (1024), BENCH_MEMORY_ROUNDS (3), BENCH_MEMORY_WARMUP_MIB (16),
 // BENCH_MEMORY_SAMPLE_MS (20), BENCH_MEMORY_TARGET_MIB (64).
 import { fileURLToPath } from 'node:url'
-import Fastify from 'fastify'
-import s3Storage from '../dist/index.js'
 import { ask, startChild, stopChild } from './support/child.js'
-import { startBenchS3, s3PluginOptions } from './support/local-s3.js'
+import { pluginApp, startBenchS3, s3PluginOptions } from './support/local-s3.js'
 import { median, printResult, round } from './support/stats.js'
 import { MiB, mbPerSecond, postFile } from './support/transfer.js'
 
@@ -69,9 +67,7 @@ async function main () {
   let app
   try {
     s3 = await startBenchS3([BUCKET])
-    app = Fastify({ logger: false })
-    await app.register(s3Storage, s3PluginOptions(s3, BUCKET))
-    await app.ready()
+    app = await pluginApp(s3, BUCKET)
     const ops = app.storage.operations()
 
     console.log(`upload-memory: ${SIZE_MIB} MiB through the route, ${ROUNDS} rounds, each in a fresh server after a ${WARMUP_MIB} MiB warm-up`)

@@ -14,11 +14,9 @@
 //
 // Env knobs: BENCH_UPLOAD_MIB (256), BENCH_UPLOAD_ROUNDS (else BENCH_ROUNDS, else 6).
 import { fileURLToPath } from 'node:url'
-import Fastify from 'fastify'
-import s3Storage from '../dist/index.js'
 import { startChild, stopChild } from './support/child.js'
 import { CpuTally, cpuNow, s3ServerPid } from './support/cpu.js'
-import { startBenchS3, s3PluginOptions } from './support/local-s3.js'
+import { pluginApp, startBenchS3, s3PluginOptions } from './support/local-s3.js'
 import { median, pairedInterval, printResult, rotations, round } from './support/stats.js'
 import { MiB, mbPerSecond, postFile, putObject } from './support/transfer.js'
 
@@ -38,9 +36,7 @@ async function main () {
   let server
   try {
     s3 = await startBenchS3([BUCKET])
-    app = Fastify({ logger: false })
-    await app.register(s3Storage, s3PluginOptions(s3, BUCKET))
-    await app.ready()
+    app = await pluginApp(s3, BUCKET)
     const ops = app.storage.operations()
     server = await startChild(serverPath, [JSON.stringify(s3PluginOptions(s3, BUCKET, { namespaces: { [NAMESPACE]: {} } }))])
     const folderUrl = `${server.origin}/${NAMESPACE}/files/${FOLDER}`

@@ -1,5 +1,7 @@
 // The real S3 server the I/O benchmarks run against: a local SeaweedFS (dist/dev/local-s3.js) on 127.0.0.1
 // with a temporary data directory, removed on stop(). Signatures are checked, as with AWS.
+import Fastify from 'fastify'
+import s3Storage from '../../dist/index.js'
 import { startLocalS3 } from '../../dist/dev/local-s3.js'
 
 /**
@@ -28,4 +30,12 @@ export function s3PluginOptions (s3, bucket, browse) {
   }
   if (browse !== undefined) options.browse = browse
   return options
+}
+
+/** A ready app with the plugin on that server (no routes, no listener): for `app.storage.operations()`. */
+export async function pluginApp (s3, bucket) {
+  const app = Fastify({ logger: false })
+  await app.register(s3Storage, s3PluginOptions(s3, bucket))
+  await app.ready()
+  return app
 }
