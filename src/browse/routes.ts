@@ -4,6 +4,7 @@
  * the pages' hashed assets under `<prefix>/_s3s/assets/`. Every S3 call goes through StorageOperations, like
  * any user's code.
  */
+import { STATUS_CODES } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
@@ -24,7 +25,7 @@ import {
 import { decodeBrowsePath, checkBrowsePath } from './paths.js'
 import { csrfGuard } from './permissions.js'
 import { search } from './search.js'
-import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
+import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus, type FileOutcome } from './upload.js'
 import { BUNDLED_VIEWS, createViewEngine } from './views.js'
 
 declare module 'fastify' {
@@ -106,6 +107,26 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
   })
 }
 
+/** What an error page shows. */
+interface ErrorPage {
+  statusCode: number
+  code?: string
+  message: string
+  files: FileOutcome[]
+  backUrl?: string
+}
+
+/** Renders the error page (HTML) with the pages' headers; the status is the caller's. */
+function renderErrorPage (reply: FastifyReply, csp: string, assets: BrowseAssets, error: ErrorPage): FastifyReply {
+  pageHeaders(reply, csp)
+  return reply.code(error.statusCode).type('text/html; charset=utf-8').storageView('error', {
+    ...error,
+    title: httpReason(error.statusCode),
+    hint: errorHint(error.statusCode),
+    assets: assetUrls(assets)
+  })
+}
+
 // Links in the share dialog: an hour by default, a week at most (the SigV4 limit; the profile may cap it lower).
 const DEFAULT_LINK_MINUTES = 60
 const MAX_LINK_MINUTES = 7 * 24 * 60
@@ -137,16 +158,8 @@ async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: Name
     const outcomes = await receiveUpload(ctx, req, path, user)
     if (!wantsJson(req) && worstStatus(outcomes) < 400) return reply.redirect(ctx.folderUrl(path), 303)
     if (!wantsJson(req)) {
-      const statusCode = worstStatus(outcomes)
-      pageHeaders(reply, page.csp)
-      return reply.code(statusCode).type('text/html; charset=utf-8').storageView('error', {
-        statusCode,
-        title: httpReason(statusCode),
-        message: 'Some files were not uploaded',
-        hint: errorHint(statusCode),
-        files: outcomes,
-        backUrl: ctx.folderUrl(path),
-        assets: assetUrls(page.assets)
+      return renderErrorPage(reply, page.csp, page.assets, {
+        statusCode: worstStatus(outcomes), message: 'Some files were not uploaded', files: outcomes, backUrl: ctx.folderUrl(path)
       })
     }
     return sendOutcomes(reply, outcomes)
@@ -246,21 +259,10 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
     if (statusCode >= 500) req.log.error({ err }, 'browse request failed')
     const message = statusCode >= 500 && err.code?.startsWith('FST_S3S_') !== true ? 'Internal Server Error' : err.message
-    reply.code(statusCode)
     if (wantsJson(req) || req.method !== 'GET') {
-      return reply.send({ statusCode, code: err.code, error: httpReason(statusCode), message })
+      return reply.code(statusCode).send({ statusCode, code: err.code, error: httpReason(statusCode), message })
     }
-    pageHeaders(reply, errorCsp)
-    return reply.type('text/html; charset=utf-8').storageView('error', {
-      statusCode,
-      code: err.code,
-      title: httpReason(statusCode),
-      message,
-      hint: errorHint(statusCode),
-      files: [],
-      backUrl: backUrlFor(browse, req, statusCode),
-      assets: assetUrls(assets)
-    })
+    return renderErrorPage(reply, errorCsp, assets, { statusCode, code: err.code, message, files: [], backUrl: backUrlFor(browse, req, statusCode) })
   })
 
   for (const ns of browse.namespaces.values()) {
@@ -271,23 +273,8 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
   }
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  412: 'Precondition Failed',
-  413: 'Payload Too Large',
-  416: 'Range Not Satisfiable',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout'
-}
-
 function httpReason (status: number): string {
-  return REASONS[status] ?? 'Error'
+  return STATUS_CODES[status] ?? 'Error'
 }
 
 /**
