@@ -8,6 +8,7 @@ import type { FastifyReply } from 'fastify'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { FileEntry, FolderEntry, Listing, NamespaceContext } from './context.js'
 import type { BrowseAssets } from './assets.js'
+import { extensionOf } from './paths.js'
 
 /** Sort keys of the HTML listing. */
 export type SortKey = 'name' | 'size' | 'date'
@@ -95,8 +96,7 @@ const AUDIO_TYPES = /^audio\/(mpeg|mp4|aac|ogg|wav|x-wav|wave|webm|flac|x-flac|o
 
 /** The icon and preview kind of a file. */
 export function describeFile (name: string, type: string): { icon: string, preview: Preview } {
-  const dot = name.lastIndexOf('.')
-  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : ''
+  const ext = extensionOf(name)
   // An SVG in <img> runs no script and loads nothing, whatever it contains.
   if (type === 'image/svg+xml') return { icon: 'i-image', preview: 'image' }
   if (IMAGE_TYPES.test(type)) return { icon: 'i-image', preview: 'image' }
