@@ -648,7 +648,7 @@
 
   function uploadFailure (status, code, message, name) {
     const ext = extensionOf(name)
-    if (code === 'FST_S3S_EXTENSION_NOT_ALLOWED') {
+    if (code === 'FST_S3S_TYPE_NOT_ALLOWED') {
       return (ext ? `“.${ext}” files` : 'Files without an extension') + ' are not accepted here.' +
         (cfg.allowed.length ? ' Allowed: ' + cfg.allowed.map((e) => '.' + e).join(', ') + '.' : '')
     }
@@ -666,7 +666,7 @@
   /** The same rules the server applies, checked before a byte is sent. */
   function precheck (item) {
     const ext = extensionOf(item.name)
-    if (cfg.allowed.length > 0 && !cfg.allowed.includes(ext)) return { status: 403, code: 'FST_S3S_EXTENSION_NOT_ALLOWED' }
+    if (cfg.allowed.length > 0 && !cfg.allowed.includes(ext)) return { status: 415, code: 'FST_S3S_TYPE_NOT_ALLOWED' }
     if (item.file.size > cfg.maxBytes) return { status: 413, code: 'FST_S3S_TOO_LARGE' }
     return null
   }

@@ -44,7 +44,7 @@ export const FST_S3S_ACCESS_DENIED = createError<[string]>(
 export const FST_S3S_PRECONDITION_FAILED = createError<[string]>(
   'FST_S3S_PRECONDITION_FAILED', 'Precondition failed: %s', 412)
 
-/** A body is larger than the limit set for it. */
+/** A body is larger than the limit set for it (every upload path answers 413 for size). */
 export const FST_S3S_TOO_LARGE = createError<[string]>(
   'FST_S3S_TOO_LARGE', 'Too large: %s', 413)
 
@@ -74,10 +74,6 @@ export const FST_S3S_UNAUTHENTICATED = createError(
 export const FST_S3S_FORBIDDEN = createError<[string]>(
   'FST_S3S_FORBIDDEN', 'Not allowed: %s', 403)
 
-/** An upload's extension is not in the namespace's list. */
-export const FST_S3S_EXTENSION_NOT_ALLOWED = createError<[string]>(
-  'FST_S3S_EXTENSION_NOT_ALLOWED', 'File type not allowed: %s', 403)
-
 /** A state-changing browse request without a CSRF token or an X-Requested-With header. */
 export const FST_S3S_CSRF = createError(
   'FST_S3S_CSRF', 'Missing or invalid CSRF token (send the page\'s token, or X-Requested-With from scripts)', 403)
@@ -94,8 +90,21 @@ export const FST_S3S_FOLDER_NOT_EMPTY = createError<[string]>(
 export const FST_S3S_BAD_REQUEST = createError<[string]>(
   'FST_S3S_BAD_REQUEST', 'Bad request: %s', 400)
 
-/** Direct-upload errors */
+/** Upload errors (every upload path: streamed, presigned POST, direct uploads, multipart) */
 
-/** A direct upload was refused: a type or size outside the service's limits, before signing or at confirm. */
-export const FST_S3S_UPLOAD_REJECTED = createError<[string]>(
-  'FST_S3S_UPLOAD_REJECTED', 'Upload rejected: %s', 400)
+/** A file's type or extension is not one the namespace or upload service accepts. */
+export const FST_S3S_TYPE_NOT_ALLOWED = createError<[string]>(
+  'FST_S3S_TYPE_NOT_ALLOWED', 'File type not allowed: %s', 415)
+
+/** Helpers */
+
+/** Whether an error comes from this catalog (its `code` starts with `FST_S3S_`). */
+export function isStorageError (err: unknown): err is Error & { code: string, statusCode: number } {
+  const code = (err as { code?: unknown } | null)?.code
+  return err instanceof Error && typeof code === 'string' && code.startsWith('FST_S3S_')
+}
+
+/** Whether an error is the catalog's "not found" (`FST_S3S_NOT_FOUND`). */
+export function isNotFound (err: unknown): boolean {
+  return isStorageError(err) && err.code === 'FST_S3S_NOT_FOUND'
+}

@@ -1,31 +1,28 @@
 /**
  * fastify-s3-storage: named S3 storage profiles, `app.storage` and a lazy `req.storage`.
- * Options are validated once here; nothing downstream reads raw options.
+ * Options are validated once here; nothing downstream reads raw options. The browse routes, and the
+ * packages only they need (@fastify/view, eta, cookie, CSRF, multipart), are loaded only when `browse` is given.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { FST_S3S_INVALID_OPTION } from './errors.js'
-import { StorageOperations } from './operations/storage-operations.js'
+import { AuditLog } from './http/audit.js'
+import type { StorageOperations } from './operations/storage-operations.js'
 import { validateOptions, type S3StorageOptions } from './options.js'
-import { AuditLog } from './browse/audit.js'
-import { validateBrowseOptions, type BrowseOptions } from './browse/options.js'
-import { browseRoutes } from './browse/routes.js'
-import { StorageRegistry } from './storage.js'
+import type { BrowseOptions } from './browse/options.js'
+import { StorageRegistry } from './storage-registry.js'
 import { kRequestStorage } from './symbols.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The storage registry: `profile(name)`, `operations(profile?)`, `use(SubClass)`. */
+    /** The storage registry: `profile(name)`, `operations(profile?)`, `use(SubClass)`, `uploads(options)`. */
     storage: StorageRegistry
-  }
-  interface FastifyInstance {
-    /** Audit records of the browse routes (`on('record', fn)`); present when `browse` is configured. */
+    /** Audit records of the browse and upload routes (`on('record', fn)`). */
     storageAudit: AuditLog
   }
   interface FastifyRequest {
     /** Storage operations on the default profile, logging to `req.log`. Built on first use. */
     storage: StorageOperations
-    [kRequestStorage]: StorageOperations | null
   }
 }
 
@@ -33,21 +30,28 @@ declare module 'fastify' {
 export interface FastifyS3StorageOptions extends S3StorageOptions {
   /** Mounts web file browsers over profiles. Off unless given. */
   browse?: BrowseOptions
+  /** Audit records carry only `keyHash`, not the key (browse and upload routes). Default false; `browse.auditKeyHashOnly` also sets it. */
+  auditKeyHashOnly?: boolean
 }
+
+type RequestWithStorage = FastifyRequest & { [kRequestStorage]: StorageOperations | null }
 
 const fastifyS3Storage: FastifyPluginAsync<FastifyS3StorageOptions> = async (fastify, opts) => {
   if (fastify.hasDecorator('storage')) throw new FST_S3S_INVALID_OPTION('the plugin is already registered on this instance')
   const options = validateOptions(opts)
-  const browse = opts.browse === undefined ? undefined : validateBrowseOptions(opts.browse, [...options.profiles.keys()])
+  const browseModule = opts.browse === undefined ? undefined : await import('./browse/options.js')
+  const browse = browseModule?.validateBrowseOptions(opts.browse, [...options.profiles.keys()])
   const registry = new StorageRegistry(options, opts.logger ?? fastify.log)
 
   fastify.decorate('storage', registry)
+  fastify.decorate('storageAudit', new AuditLog(fastify.log, { keyHashOnly: opts.auditKeyHashOnly === true || browse?.auditKeyHashOnly === true }))
   fastify.decorateRequest(kRequestStorage, null)
   // A getter, so routes that never touch req.storage pay nothing for it.
   fastify.decorateRequest('storage', {
     getter (this: FastifyRequest) {
-      this[kRequestStorage] ??= registry.operations(undefined, this.log)
-      return this[kRequestStorage]
+      const req = this as RequestWithStorage
+      req[kRequestStorage] ??= registry.operations(undefined, req.log)
+      return req[kRequestStorage]
     }
   })
   fastify.addHook('onClose', function destroyStorageClients (_instance, done) {
@@ -56,10 +60,10 @@ const fastifyS3Storage: FastifyPluginAsync<FastifyS3StorageOptions> = async (fas
   })
 
   if (browse !== undefined) {
-    const audit = new AuditLog(fastify.log, { keyHashOnly: browse.auditKeyHashOnly })
-    fastify.decorate('storageAudit', audit)
+    for (const name of browse.namespaces.keys()) registry.browseNamespaces.add(name)
+    const { browseRoutes } = await import('./browse/routes.js')
     // Not wrapped in fastify-plugin: the browse routes' error handler, parsers and views stay theirs.
-    fastify.register(browseRoutes, { browse, registry, audit })
+    fastify.register(browseRoutes, { browse, registry, audit: fastify.storageAudit })
   }
 }
 
@@ -68,35 +72,39 @@ export const s3Storage = fp(fastifyS3Storage, { fastify: '5.x', name: 'fastify-s
 export default s3Storage
 export { fastifyS3Storage }
 
+// Storage operations and their types.
 export { StorageOperations } from './operations/storage-operations.js'
 export type {
-  CallOptions, CopiedFile, CopyFileOptions, DeleteFilesResult, DeleteItem, DownloadFileOptions, DownloadLinkOptions,
-  FileInfo, ListedFile, ListedFolder, ListOptions, ListPage, StorageOperationsOptions, UploadedFile, UploadFileOptions,
-  UploadLinkOptions, UploadPost, UploadPostOptions
+  CallOptions, CopiedFile, CopyFileOptions, DeleteFailure, DeleteFilesResult, DeleteItem, DownloadedObject, DownloadFileOptions,
+  DownloadLinkOptions, FileInfo, ListedFile, ListedFolder, ListOptions, ListPage, MultipartUploadInfo, SignDownloadLinkOptions,
+  SignedLink, StorageOperationsOptions, UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions
 } from './operations/storage-operations.js'
-export type { DownloadedObject, UploadBody, DeleteFailure } from './operations/transfer.js'
 export type { ByteRange } from './operations/range.js'
-export { StorageRegistry, type StorageOperationsClass } from './storage.js'
-export { ProfileRegistry, StorageProfile, type ProfileTarget } from './profiles/registry.js'
-export {
-  validateOptions, MAX_LINK_TTL_SECONDS, DEFAULT_REGION, DEFAULT_CHECKSUMS,
-  DEFAULT_REFRESH_MARGIN_SECONDS, DEFAULT_BROKER_TIMEOUT_MS, DEFAULT_ROLE_SESSION_NAME, MIN_ROLE_DURATION_SECONDS, MAX_ROLE_DURATION_SECONDS,
-  type S3StorageOptions, type ProfileOptions, type ProfileOptionsBase, type BucketProfileOptions, type BrokerProfileOptions,
-  type StaticCredentials, type ChecksumPolicy, type LinkTtlPolicy, type TokenCodeCallback,
-  type NormalizedOptions, type NormalizedProfile, type NormalizedBroker, type NormalizedAssumeRole
-} from './options.js'
-export { roleSessionNameFor } from './profiles/role-session-name.js'
+
+// The registry (`app.storage`) and its profiles.
+export type { StorageRegistry, StorageOperationsClass } from './storage-registry.js'
+export type { StorageProfile, ProfileTarget } from './profiles/registry.js'
 export type { CredentialSource, CredentialSourceKind } from './profiles/credentials.js'
-export { buildKey, checkPath, normalizePrefix, prefixPath, parseS3Url, hashKey, MAX_KEY_BYTES } from './keys.js'
+export { roleSessionNameFor } from './profiles/role-session-name.js'
 export { Region, type RegionCode } from './regions.js'
-export type { BrowseOptions, NamespaceOptions, UploadMode, Authenticate, Authorize } from './browse/options.js'
-export { BrowseActions, allowList, type BrowseAction } from './browse/permissions.js'
-export { AuditLog, type AuditRecord, type AuditResult } from './browse/audit.js'
+
+// Options.
+export type {
+  S3StorageOptions, ProfileOptions, ProfileOptionsBase, BucketProfileOptions, BrokerProfileOptions, StaticCredentials,
+  ChecksumPolicy, LinkTtlPolicy, TokenCodeCallback, Timeouts
+} from './options.js'
+export type { BrowseOptions, NamespaceOptions, UploadMode } from './browse/options.js'
+
+// Guards and audit, shared by the browse and upload routes.
+export { BrowseActions, allowList, type BrowseAction, type Authenticate, type Authorize } from './http/guards.js'
+export type { AuditLog, AuditRecord, AuditResult } from './http/audit.js'
 export type { Listing, FileEntry, FolderEntry } from './browse/context.js'
-export {
-  UploadService, type UploadServiceOptions, type CreateUploadInput, type UploadTicket, type UploadRecord
-} from './uploads/upload-service.js'
+
+// Direct uploads.
+export type { UploadService, UploadServiceOptions, CreateUploadInput, UploadTicket, UploadRecord } from './uploads/upload-service.js'
 export { s3UploadRoutes, type UploadRoutesOptions } from './uploads/routes.js'
 export { uploadRule, type CheckCorsOptions, type CorsReport } from './uploads/cors.js'
+
+// The error catalog.
 export * as errors from './errors.js'
 export * from './errors.js'

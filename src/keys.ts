@@ -8,6 +8,13 @@ import { FST_S3S_INVALID_KEY } from './errors.js'
 /** S3's own limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024
 
+/**
+ * Longest segment (the part between two `/`), in UTF-8 bytes. AWS allows longer, but every store that keeps
+ * keys as file paths (SeaweedFS's filer, versitygw's posix backend, MinIO) refuses a name over 255 bytes, so
+ * keys that must work on any store keep to it.
+ */
+export const MAX_SEGMENT_BYTES = 255
+
 // C0 controls, DEL and C1 controls: never valid in a key (log forging, header injection, invisible names).
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
@@ -21,8 +28,8 @@ export type KeyPart = 'key' | 'filename' | 'location' | 'prefix'
  * Checks one relative path (a name, a location or a prefix) against the key rules and returns it with
  * surrounding slashes trimmed where allowed. Throws `FST_S3S_INVALID_KEY` (400).
  *
- * Rules: no leading `/`, no `.` or `..` segment, no empty segment (`a//b`), no control characters, no bidi
- * overrides or line separators, no backslashes.
+ * Rules: no leading `/`, no `.` or `..` segment, no empty segment (`a//b`), no segment over 255 bytes, no
+ * control characters, no bidi overrides or line separators, no backslashes.
  * A trailing `/` is allowed only for prefixes. Names such as `v1..2.txt` are fine.
  */
 export function checkPath (value: string, part: KeyPart, { allowTrailingSlash = false } = {}): string {
@@ -38,6 +45,9 @@ export function checkPath (value: string, part: KeyPart, { allowTrailingSlash = 
   for (const segment of path.split('/')) {
     if (segment === '') throw new FST_S3S_INVALID_KEY(`${part} has an empty segment`)
     if (segment === '.' || segment === '..') throw new FST_S3S_INVALID_KEY(`${part} has a "${segment}" segment`)
+    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
+      throw new FST_S3S_INVALID_KEY(`${part} has a name longer than ${MAX_SEGMENT_BYTES} bytes in UTF-8`)
+    }
   }
   return path
 }
@@ -56,29 +66,26 @@ export function normalizePrefix (prefix: string | undefined, part: KeyPart = 'pr
 
 /** Options of {@link buildKey}. */
 export interface BuildKeyOptions {
-  /** Normalise every part to Unicode NFC (browse routes do; the API keeps names byte-exact). Default false. */
-  nfc?: boolean
   /** The name is a folder prefix: may be empty and may end with `/`. Default false. */
   folder?: boolean
 }
 
 /**
  * Builds a full S3 key: `prefix` (already normalised, ends with `/` or is empty) + `location` + `name`.
+ * Names are kept byte-exact (no Unicode normalisation: the browse routes normalise what browsers send).
  *
  * @example
  * buildKey('app1/', 'invoices', '2024/a.pdf') // 'app1/invoices/2024/a.pdf'
  */
 export function buildKey (prefix: string, location: string | undefined, name: string, options: BuildKeyOptions = {}): string {
-  const nfc = options.nfc === true
-  const loc = location === undefined || location === '' ? '' : normalizePrefix(nfc ? location.normalize('NFC') : location, 'location')
-  const raw = nfc ? name.normalize('NFC') : name
+  const loc = location === undefined || location === '' ? '' : normalizePrefix(location, 'location')
   let key: string
   if (options.folder === true) {
-    const folder = checkPath(raw, 'prefix', { allowTrailingSlash: true })
+    const folder = checkPath(name, 'prefix', { allowTrailingSlash: true })
     key = prefix + loc + (folder === '' ? '' : folder + '/')
   } else {
-    if (raw === '') throw new FST_S3S_INVALID_KEY('filename must not be empty')
-    key = prefix + loc + checkPath(raw, 'filename')
+    if (name === '') throw new FST_S3S_INVALID_KEY('filename must not be empty')
+    key = prefix + loc + checkPath(name, 'filename')
   }
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
     throw new FST_S3S_INVALID_KEY(`key is longer than ${MAX_KEY_BYTES} bytes in UTF-8`)
@@ -117,6 +124,27 @@ export function parseS3Url (url: string): { bucket: string, key: string } {
  */
 export function hashKey (key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16)
+}
+
+// An extension worth keeping or matching: letters and digits of any script, `_` and `-`, 1-32 of them.
+const EXTENSION = /^[\p{L}\p{N}_-]{1,32}$/u
+
+/** Whether `value` (without the dot) is a plausible file extension, by the one rule every check uses. */
+export function isExtension (value: string): boolean {
+  return EXTENSION.test(value)
+}
+
+/**
+ * The extension of a key's last segment, without the dot and as written (`a/Report.PDF` → `PDF`), or `''`
+ * when it has none or an implausible one. Matched on the last dot; a leading dot is no extension (`.env`).
+ * Compare case-insensitively.
+ */
+export function extensionOf (key: string): string {
+  const base = baseName(key)
+  const dot = base.lastIndexOf('.')
+  if (dot <= 0) return ''
+  const ext = base.slice(dot + 1)
+  return isExtension(ext) ? ext : ''
 }
 
 /** The last segment of a key or prefix (`a/b/c.txt` → `c.txt`, `a/b/` → `b`). */

@@ -6,9 +6,7 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import { FST_S3S_INVALID_OPTION } from './errors.js'
 import { normalizePrefix } from './keys.js'
-
-/** SigV4 presigned URLs live at most 7 days. */
-export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600
+import { MAX_LINK_TTL_SECONDS } from './operations/links.js'
 
 /** Default region when a profile names none. */
 export const DEFAULT_REGION = 'us-east-1'

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
-import { bucketName, buildApp, postFile, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, postFile, profileFor, s3Client, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
-const raw = rawClient(s3)
+const raw = s3Client(s3)
 t.teardown(() => raw.destroy())
 const bucket = bucketName('stream')
 await s3.createBucket(bucket)

@@ -4,10 +4,10 @@ import { request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { decodeBrowsePath } from '../src/browse/paths.js'
-import { bucketName, buildApp, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, profileFor, s3Client, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
-const raw = rawClient(s3)
+const raw = s3Client(s3)
 t.teardown(() => raw.destroy())
 const bucket = bucketName('trav')
 await s3.createBucket(bucket)

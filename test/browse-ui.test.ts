@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Page } from 'playwright-core'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { NAMESPACE, browseOptions, seedSamples } from '../examples/browse-setup.js'
-import { bucketName, buildApp, profileFor, rawClient, startS3 } from './helper.js'
+import { bucketName, buildApp, profileFor, s3Client, startS3, type Teardown } from './helper.js'
 import { hasChromium, launchBrowser, CHROMIUM } from './browser.js'
 
 if (!hasChromium()) {
@@ -29,7 +29,7 @@ declare const File: new (parts: string[], name: string, options?: { type?: strin
 
 const DOCS = process.env.S3S_DOCS_SCREENSHOTS === '1'
 const s3 = await startS3(t)
-const raw = rawClient(s3)
+const raw = s3Client(s3)
 t.teardown(() => raw.destroy())
 const bucket = bucketName('ui')
 await s3.createBucket(bucket)
@@ -70,7 +70,7 @@ const { context } = await launchBrowser(t, { env })
 interface Watched { page: Page, errors: string[], dialogs: string[] }
 
 /** A new tab that records console errors, page errors and any dialog (dismissed). */
-async function open (t: { teardown(fn: () => unknown): void }, url: string): Promise<Watched> {
+async function open (t: Teardown, url: string): Promise<Watched> {
   const page = await context.newPage()
   t.teardown(() => page.close())
   const errors: string[] = []

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import type { Teardown } from './helper.js'
 
 /** Where `.ci/run` (apt-get install chromium) puts the browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -24,8 +25,6 @@ const ARGS = [
 export function hasChromium (): boolean {
   return existsSync(CHROMIUM)
 }
-
-interface Teardown { teardown(fn: () => unknown): void }
 
 /** A persistent context on a fresh temp profile, closed (and its profile removed) when the test ends. */
 export async function launchBrowser (t: Teardown, options: { colorScheme?: 'light' | 'dark', viewport?: { width: number, height: number }, env?: Record<string, string> } = {}): Promise<{ context: BrowserContext, browser: Browser | null }> {

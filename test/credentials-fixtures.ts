@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { startLocalS3, type LocalS3 } from '../src/dev/local-s3.js'
-
-interface Teardown { teardown(fn: () => unknown): void }
+import type { Teardown } from './helper.js'
 
 /** A key pair SeaweedFS is told to accept. */
 export interface KeyPair { accessKeyId: string, secretAccessKey: string }

@@ -1,7 +1,8 @@
 // Register-time validation of the credential options, and the pure helpers (no S3 needed).
 import t from 'tap'
 import Fastify from 'fastify'
-import s3Storage, { validateOptions } from '../src/index.js'
+import s3Storage from '../src/index.js'
+import { validateOptions } from '../src/options.js'
 import { refreshTime } from '../src/profiles/credential-cache.js'
 import { roleSessionNameFor } from '../src/profiles/role-session-name.js'
 

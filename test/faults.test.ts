@@ -10,11 +10,10 @@ import { runInNewContext } from 'node:vm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
-import { getS3, s3Client, freshBucket } from './helper-s3.js'
-import { buildApp, objectExists as exists, postFile } from './helper.js'
+import { startS3, s3Client, freshBucket, buildApp, objectExists as exists, postFile } from './helper.js'
 import { startFaultProxy } from './fault-proxy.js'
 
-const s3 = await getS3(t)
+const s3 = await startS3(t)
 const raw = s3Client(s3)
 t.teardown(() => raw.destroy())
 const bucket = await freshBucket(s3, 'faults')

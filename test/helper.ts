@@ -1,30 +1,164 @@
-// Shared setup for the plugin's tests: apps registered against the suite's real S3 server.
+/**
+ * The one helper of the test suite: the S3 server of a test file, raw clients for assertions, apps with the
+ * plugin registered, and request builders.
+ *
+ *   import t from 'tap'
+ *   import { startS3, freshBucket, s3Client } from './helper.js'
+ *   const s3 = await startS3(t)           // started once for this file, stopped in t.teardown
+ *   t.test('...', async (t) => { const bucket = await freshBucket(s3) ... })
+ *
+ * By default a local SeaweedFS (src/dev/local-s3.ts). With env `S3_TEST_ENDPOINT` set, that endpoint is
+ * used instead (MinIO, AWS, ...): `S3_TEST_ACCESS_KEY`, `S3_TEST_SECRET_KEY`, `S3_TEST_REGION` (default
+ * us-east-1) and `S3_TEST_BUCKET` (optional: when set, `freshBucket` returns it instead of creating buckets,
+ * so tests must use unique keys).
+ */
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { request, type Agent } from 'node:http'
-import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { getS3, s3Client } from './helper-s3.js'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig
+} from '@aws-sdk/client-s3'
+import { startLocalS3, type LocalS3 } from '../src/dev/local-s3.js'
 import s3Storage, { type ProfileOptions, type FastifyS3StorageOptions } from '../src/index.js'
 
-/** What a test needs to know of the S3 server it talks to. */
-export interface S3Server {
+/** Anything with tap's `teardown` (the root `t` or a subtest). */
+export interface Teardown { teardown(fn: () => unknown): void }
+
+export interface TestS3 {
+  /** `http://127.0.0.1:PORT` (or `S3_TEST_ENDPOINT`); always use path-style addressing. */
   endpoint: string
   region: string
   accessKeyId: string
   secretAccessKey: string
+  /** `'external'` when `S3_TEST_ENDPOINT` is set. */
+  kind: 'seaweedfs' | 's3rver' | 'external'
+  /** The local server (for `restart()`), undefined with an external endpoint. */
+  server?: LocalS3
+  /** `S3_TEST_BUCKET`, if set. */
+  fixedBucket?: string
+  /** Buckets made by `freshBucket` on an external endpoint, removed by `stop()`. */
+  createdBuckets: string[]
+  /** Stops the local server; on an external endpoint, deletes the buckets made by `freshBucket`. */
+  stop(): Promise<void>
+  /** Creates a bucket of the given name (tests that name their buckets). */
   createBucket(name: string): Promise<void>
 }
 
-interface Teardown { teardown(fn: () => unknown): void }
+/** Starts (or connects to) the S3 server; the caller must `stop()` it. */
+export async function startTestS3 (): Promise<TestS3> {
+  const endpoint = process.env.S3_TEST_ENDPOINT
+  if (endpoint) {
+    const s3: TestS3 = {
+      endpoint,
+      region: process.env.S3_TEST_REGION || 'us-east-1',
+      accessKeyId: process.env.S3_TEST_ACCESS_KEY || '',
+      secretAccessKey: process.env.S3_TEST_SECRET_KEY || '',
+      kind: 'external',
+      fixedBucket: process.env.S3_TEST_BUCKET || undefined,
+      createdBuckets: [],
+      stop: () => removeBuckets(s3),
+      createBucket: (name) => createNamedBucket(s3, name)
+    }
+    return s3
+  }
+  const server = await startLocalS3()
+  const s3: TestS3 = {
+    endpoint: server.endpoint,
+    region: server.region,
+    accessKeyId: server.accessKeyId,
+    secretAccessKey: server.secretAccessKey,
+    kind: server.kind,
+    server,
+    createdBuckets: [],
+    stop: () => server.stop(),
+    createBucket: (name) => createNamedBucket(s3, name)
+  }
+  return s3
+}
 
-/** A bucket name no other test uses. */
-export function bucketName (label = 'b'): string {
-  return `${label}-${randomBytes(5).toString('hex')}`
+/**
+ * The S3 server of a test file (one per file: tap runs files in separate processes), stopped when the
+ * file's tests end.
+ */
+export async function startS3 (t: Teardown): Promise<TestS3> {
+  const s3 = await startTestS3()
+  t.teardown(() => s3.stop())
+  return s3
+}
+
+/** A raw SDK client for assertions: path-style, the server's keys, no retries. */
+export function s3Client (s3: TestS3, overrides: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    maxAttempts: 1,
+    ...overrides
+  })
+}
+
+/** A random, valid bucket name no other test uses: `<prefix>-<10 hex chars>`. */
+export function bucketName (prefix = 'b'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`
+}
+
+async function createNamedBucket (s3: TestS3, name: string): Promise<void> {
+  const client = s3Client(s3)
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }))
+  } finally {
+    client.destroy()
+  }
+  if (s3.kind === 'external') s3.createdBuckets.push(name)
+}
+
+/** Creates a bucket with a random name (or returns `S3_TEST_BUCKET`). */
+export async function freshBucket (s3: TestS3, prefix = 'test'): Promise<string> {
+  if (s3.fixedBucket) return s3.fixedBucket
+  const bucket = bucketName(prefix)
+  await s3.createBucket(bucket)
+  return bucket
+}
+
+/** Best effort: empties and deletes the buckets that `freshBucket` made. */
+async function removeBuckets (s3: TestS3): Promise<void> {
+  const client = s3Client(s3)
+  try {
+    for (const Bucket of s3.createdBuckets.splice(0)) {
+      try {
+        const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket }))
+        for (const u of uploads.Uploads ?? []) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
+        }
+        let token: string | undefined
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: token }))
+          const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key as string }))
+          if (keys.length > 0) await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }))
+          token = page.NextContinuationToken
+        } while (token)
+        await client.send(new DeleteBucketCommand({ Bucket }))
+      } catch {
+        // leave it: an external test bucket is not worth failing the suite for
+      }
+    }
+  } finally {
+    client.destroy()
+  }
 }
 
 /** Profile options for a bucket on the test server. */
-export function profileFor (s3: S3Server, bucket: string, extra: Partial<ProfileOptions> = {}): ProfileOptions {
+export function profileFor (s3: TestS3, bucket: string, extra: Partial<ProfileOptions> = {}): ProfileOptions {
   return {
     bucket,
     endpoint: s3.endpoint,
@@ -33,11 +167,6 @@ export function profileFor (s3: S3Server, bucket: string, extra: Partial<Profile
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     ...extra
   }
-}
-
-/** A raw S3 client for assertions that must not go through the plugin. */
-export function rawClient (s3: S3Server): S3Client {
-  return s3Client({ ...s3, kind: 'external', createdBuckets: [], stop: async () => {} })
 }
 
 /** Captured log lines (parsed pino JSON) and the stream to give Fastify's logger. */
@@ -70,29 +199,6 @@ export async function readAll (stream: AsyncIterable<Uint8Array>): Promise<Buffe
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(Buffer.from(chunk))
   return Buffer.concat(chunks)
-}
-
-/**
- * The S3 server of one test file (see test/helper-s3.ts: the local SeaweedFS, or S3_TEST_ENDPOINT), with a
- * `createBucket(name)` for tests that name their buckets. Stopped when the file's tests end.
- */
-export async function startS3 (t: Teardown): Promise<S3Server> {
-  const s3 = await getS3(t)
-  return {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    async createBucket (name) {
-      const client = s3Client(s3)
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: name }))
-      } finally {
-        client.destroy()
-      }
-      if (s3.kind === 'external') s3.createdBuckets.push(name)
-    }
-  }
 }
 
 /** A multipart/form-data body built by the platform's FormData, for `inject` and `fetch`. */

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildKey, checkPath, hashKey, normalizePrefix, parseS3Url, prefixPath, MAX_KEY_BYTES } from '../src/keys.js'
+import { buildKey, checkPath, extensionOf, hashKey, isExtension, normalizePrefix, parseS3Url, prefixPath, MAX_KEY_BYTES, MAX_SEGMENT_BYTES } from '../src/keys.js'
 
 const rejected: Array<[string, string]> = [
   ['..', 'has a ".." segment'],
@@ -38,10 +38,11 @@ t.test('the same rules hold for a location', async (t) => {
 })
 
 t.test('keys longer than 1024 UTF-8 bytes are rejected, 1024 is fine', async (t) => {
-  t.equal(buildKey('', undefined, 'a'.repeat(MAX_KEY_BYTES)).length, 1024)
-  t.throws(() => buildKey('', undefined, 'a'.repeat(MAX_KEY_BYTES + 1)), { code: 'FST_S3S_INVALID_KEY', message: /1024 bytes/ })
+  const long = (bytes: number): string => Array.from({ length: Math.ceil(bytes / 200) }, () => 'a'.repeat(199)).join('/').slice(0, bytes)
+  t.equal(buildKey('', undefined, long(MAX_KEY_BYTES)).length, 1024)
+  t.throws(() => buildKey('', undefined, long(MAX_KEY_BYTES + 1)), { code: 'FST_S3S_INVALID_KEY', message: /1024 bytes/ })
   // 342 three-byte characters are 1026 bytes though only 342 UTF-16 units.
-  t.throws(() => buildKey('', undefined, '한'.repeat(342)), { code: 'FST_S3S_INVALID_KEY' })
+  t.throws(() => buildKey('', undefined, Array.from({ length: 6 }, () => '한'.repeat(57)).join('/')), { code: 'FST_S3S_INVALID_KEY', message: /1024 bytes/ })
   t.throws(() => buildKey('p/'.repeat(300), undefined, 'a'.repeat(500)), { code: 'FST_S3S_INVALID_KEY' }, 'the prefix counts')
 })
 
@@ -51,10 +52,18 @@ t.test('valid names are kept byte for byte', async (t) => {
   t.equal(buildKey('', undefined, '..hidden'), '..hidden')
   t.equal(buildKey('', undefined, '.env'), '.env')
   const nfd = '한글.txt'.normalize('NFD')
-  t.equal(buildKey('', undefined, nfd), nfd, 'NFD is not normalised by default')
-  t.equal(buildKey('', undefined, nfd, { nfc: true }), '한글.txt'.normalize('NFC'), 'nfc: true normalises')
+  t.equal(buildKey('', undefined, nfd), nfd, 'NFD is kept: only the browse routes normalise what browsers send')
   t.equal(buildKey('', undefined, '😀 ünïcödé.png'), '😀 ünïcödé.png')
   t.equal(buildKey('p/', 'loc/', 'x'), 'p/loc/x', 'a trailing slash on a location is fine')
+})
+
+t.test('a segment over 255 UTF-8 bytes is refused, 255 is fine (the limit of path-backed stores)', async (t) => {
+  t.equal(buildKey('', undefined, 'a'.repeat(MAX_SEGMENT_BYTES)).length, 255)
+  t.throws(() => buildKey('', undefined, 'a'.repeat(MAX_SEGMENT_BYTES + 1)), { code: 'FST_S3S_INVALID_KEY', message: /longer than 255 bytes/ })
+  // 86 three-byte characters are 258 bytes though only 86 UTF-16 units.
+  t.throws(() => buildKey('', undefined, 'd/' + '한'.repeat(86) + '/f.txt'), { code: 'FST_S3S_INVALID_KEY', message: /filename has a name longer/ })
+  t.throws(() => buildKey('', 'x'.repeat(300), 'f.txt'), { code: 'FST_S3S_INVALID_KEY', message: /location has a name longer/ })
+  t.throws(() => buildKey('', undefined, 'x'.repeat(300) + '/', { folder: true }), { code: 'FST_S3S_INVALID_KEY' }, 'folders too')
 })
 
 t.test('folder keys', async (t) => {
@@ -101,4 +110,15 @@ t.test('bidi overrides and line separators are refused (spoofed names such as "i
     t.throws(() => buildKey('', undefined, `invoice${c}fdp.exe`), { code: 'FST_S3S_INVALID_KEY', message: /bidi or line-separator/ }, `U+${c.charCodeAt(0).toString(16)}`)
   }
   t.equal(buildKey('', undefined, 'עברית.txt'), 'עברית.txt', 'right-to-left text itself is fine')
+})
+
+t.test('one extension rule: last dot, plausible characters, case kept', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['a/Report.PDF', 'PDF'], ['archive.tar.gz', 'gz'], ['.env', ''], ['noext', ''], ['dir.d/file', ''], ['a.', ''],
+    ['photo.jpeg ', ''], ['x.p<g', ''], ['사진.한글', '한글'], ['a.' + 'x'.repeat(33), ''], ['folder/', '']
+  ]
+  for (const [name, ext] of cases) t.equal(extensionOf(name), ext, name)
+  t.ok(isExtension('mp4'))
+  t.notOk(isExtension('.mp4'), 'without the dot')
+  t.notOk(isExtension(''))
 })

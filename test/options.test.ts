@@ -1,6 +1,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
-import s3Storage, { validateOptions, MAX_LINK_TTL_SECONDS } from '../src/index.js'
+import s3Storage from '../src/index.js'
+import { validateOptions } from '../src/options.js'
+import { MAX_LINK_TTL_SECONDS } from '../src/operations/links.js'
 
 const bucket = 'uploads'
 

@@ -36,9 +36,9 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { startLocalS3 } from '../src/dev/local-s3.js'
-import { freshBucket, getS3, s3Client, uniqueBucket } from './helper-s3.js'
+import { freshBucket, startS3, s3Client, bucketName } from './helper.js'
 
-const s3 = await getS3(t)
+const s3 = await startS3(t)
 const client = s3Client(s3)
 t.teardown(() => client.destroy())
 
@@ -560,7 +560,7 @@ t.test('CORS', async (t) => {
 })
 
 t.test('bucket rules (AWS-like thanks to the local-s3 flags)', async (t) => {
-  const missing = uniqueBucket('missing')
+  const missing = bucketName('missing')
   let err = await failure(client.send(new PutObjectCommand({ Bucket: missing, Key: 'k', Body: 'x' })))
   t.equal(err.name, 'NoSuchBucket', 'no auto-creation on PUT (-s3.autoCreateBucket=false)')
   t.equal(status(err), 404)

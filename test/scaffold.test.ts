@@ -8,7 +8,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { BUNDLED_ASSETS } from '../src/browse/assets.js'
 import { BUNDLED_VIEWS } from '../src/browse/views.js'
-import { bucketName, buildApp, profileFor, startS3 } from './helper.js'
+import { bucketName, buildApp, profileFor, startS3, type Teardown } from './helper.js'
 
 const run = promisify(execFile)
 const CLI = path.resolve('bin/fastify-s3-storage.js')
@@ -23,7 +23,7 @@ async function cli (...args: string[]): Promise<{ code: number, stdout: string, 
   }
 }
 
-async function tempDir (t: { teardown(fn: () => unknown): void }): Promise<string> {
+async function tempDir (t: Teardown): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 's3s-scaffold-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir

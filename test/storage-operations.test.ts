@@ -5,10 +5,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { StorageOperations } from '../src/index.js'
-import { bucketName, buildApp, captureLogs, postToS3, profileFor, rawClient, readAll, startS3 } from './helper.js'
+import { bucketName, buildApp, captureLogs, postToS3, profileFor, s3Client, readAll, startS3 } from './helper.js'
 
 const s3 = await startS3(t)
-const raw = rawClient(s3)
+const raw = s3Client(s3)
 t.teardown(() => raw.destroy())
 const mainBucket = bucketName('main')
 const otherBucket = bucketName('other')

@@ -12,7 +12,7 @@ import { Eta } from 'eta'
 import s3Storage, { type AuditRecord, type BrowseOptions } from '../src/index.js'
 import { pickEncoding } from '../src/browse/assets.js'
 import { createViewEngine } from '../src/browse/views.js'
-import { bucketName, buildApp, profileFor, startS3 } from './helper.js'
+import { bucketName, buildApp, profileFor, startS3, type Teardown } from './helper.js'
 
 const s3 = await startS3(t)
 const bucket = bucketName('pages')
@@ -20,11 +20,11 @@ await s3.createBucket(bucket)
 
 const JSON_ACCEPT = { accept: 'application/json' }
 
-async function appWith (t: { teardown(fn: () => unknown): void }, browse: BrowseOptions): Promise<FastifyInstance> {
+async function appWith (t: Teardown, browse: BrowseOptions): Promise<FastifyInstance> {
   return await buildApp(t, { profiles: { main: profileFor(s3, bucket) }, browse })
 }
 
-async function tempDir (t: { teardown(fn: () => unknown): void }): Promise<string> {
+async function tempDir (t: Teardown): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 's3s-views-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir

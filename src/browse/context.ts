@@ -3,13 +3,14 @@
  * the audit log, and the permission checks that every route goes through.
  */
 import type { FastifyRequest } from 'fastify'
-import { buildKey } from '../keys.js'
-import { StorageOperations } from '../operations/storage-operations.js'
+import mime from 'mime'
+import { baseName, buildKey } from '../keys.js'
+import { StorageOperations, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
-import type { AuditLog } from './audit.js'
+import type { AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
-import { identify, requireAllowed, type BrowseAction } from './permissions.js'
+import { identify, requireAllowed, type BrowseAction } from '../http/guards.js'
 
 /** A folder entry as pages and JSON show it. */
 export interface FolderEntry {
@@ -107,6 +108,18 @@ export class NamespaceContext {
   fileUrl (path: string, fullKey: string): string {
     if (this.ns.objectHostname !== undefined) return `${this.ns.objectHostname}/${encodePath(fullKey)}`
     return `${this.baseUrl}/files/${encodePath(path)}`
+  }
+
+  /** The entry of a listed file (its path relative to the namespace): listing and search rows alike. */
+  fileEntry (file: ListedFile): FileEntry {
+    return {
+      name: baseName(file.name),
+      path: file.name,
+      size: file.size,
+      lastModified: file.lastModified?.toISOString(),
+      type: mime.getType(file.name) ?? 'application/octet-stream',
+      url: this.fileUrl(file.name, file.key)
+    }
   }
 
   /** URL of a folder listing. */

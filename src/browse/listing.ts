@@ -3,7 +3,6 @@
  * the namespace asks for it.
  */
 import type { FastifyRequest } from 'fastify'
-import mime from 'mime'
 import { baseName } from '../keys.js'
 import type { NamespaceContext, Listing } from './context.js'
 
@@ -18,14 +17,7 @@ export async function listFolder (ctx: NamespaceContext, req: FastifyRequest, pa
   const page = await ctx.operations(req).list({ prefix: path, cursor, limit: ctx.ns.pageSize })
   const listing: Listing = {
     folders: page.folders.map((f) => ({ name: baseName(f.name), path: f.name })),
-    files: page.files.map((f) => ({
-      name: baseName(f.name),
-      path: f.name,
-      size: f.size,
-      lastModified: f.lastModified?.toISOString(),
-      type: mime.getType(f.name) ?? 'application/octet-stream',
-      url: ctx.fileUrl(f.name, f.key)
-    })),
+    files: page.files.map((f) => ctx.fileEntry(f)),
     nextCursor: page.nextCursor
   }
   ctx.cache?.set(path, variant, listing)

@@ -1,10 +1,12 @@
 /**
  * Browse options: the namespaces a host mounts as web file browsers, validated once at register time.
  */
-import type { FastifyRequest } from 'fastify'
 import { FST_S3S_INVALID_OPTION } from '../errors.js'
-import { normalizePrefix } from '../keys.js'
-import type { BrowseAction } from './permissions.js'
+import { isExtension, normalizePrefix } from '../keys.js'
+import { MAX_LINK_TTL_SECONDS, MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
+import type { Authenticate, Authorize } from '../http/guards.js'
+
+export type { Authenticate, Authorize }
 
 /** How the page uploads files. */
 export type UploadMode = 'stream' | 'presign'
@@ -34,11 +36,6 @@ export interface NamespaceOptions {
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
   presignExpireSeconds?: number
 }
-
-/** Who the user is: an id (an email, say), or null for "not signed in" (401). */
-export type Authenticate = (req: FastifyRequest) => Promise<string | null> | string | null
-/** Whether a user may do an action on a key of a namespace. */
-export type Authorize = (user: string | null, action: BrowseAction, namespace: string, key: string) => Promise<boolean> | boolean
 
 /** Options of the browse routes. */
 export interface BrowseOptions {
@@ -91,7 +88,6 @@ export interface NormalizedBrowseOptions {
 }
 
 const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
-const EXTENSION = /^[\p{L}\p{N}_-]{1,32}$/u
 const MAX_UPLOAD = 5 * 1024 ** 4
 
 function fail (message: string): never {
@@ -120,7 +116,7 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     allowedExtensions = new Set()
     for (const ext of raw.allowedExtensions) {
       const bare = typeof ext === 'string' ? ext.replace(/^\./, '') : ''
-      if (!EXTENSION.test(bare)) fail(`browse namespace "${name}": "allowedExtensions" has an invalid extension ${JSON.stringify(ext)}`)
+      if (!isExtension(bare)) fail(`browse namespace "${name}": "allowedExtensions" has an invalid extension ${JSON.stringify(ext)}`)
       allowedExtensions.add(bare.toLowerCase())
     }
   }
@@ -142,6 +138,11 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     }
     objectHostname = raw.objectHostname.replace(/\/+$/, '')
   }
+  const maxUploadBytes = positiveInt(name, 'maxUploadBytes', raw.maxUploadBytes, MAX_SINGLE_UPLOAD_BYTES, MAX_UPLOAD)
+  // A presigned POST carries at most 5 GiB: a larger limit would pass here and fail every upload later.
+  if (uploadMode === 'presign' && maxUploadBytes > MAX_SINGLE_UPLOAD_BYTES) {
+    fail(`browse namespace "${name}": "maxUploadBytes" can be at most ${MAX_SINGLE_UPLOAD_BYTES} (5 GiB, one presigned POST) with uploadMode "presign"`)
+  }
   return {
     name,
     profile: raw.profile,
@@ -150,11 +151,11 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     uploadMode,
     overwrite: raw.overwrite ?? false,
     pageSize: positiveInt(name, 'pageSize', raw.pageSize, 100, 1000),
-    maxUploadBytes: positiveInt(name, 'maxUploadBytes', raw.maxUploadBytes, 5 * 1024 ** 3, MAX_UPLOAD),
+    maxUploadBytes,
     cache,
     objectHostname,
     searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
-    presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, 7 * 24 * 3600)
+    presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS)
   }
 }
 

@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { FileEntry, FolderEntry, Listing, NamespaceContext } from './context.js'
 import type { BrowseAssets } from './assets.js'
-import { extensionOf } from './paths.js'
+import { extensionOf } from '../keys.js'
 
 /** Sort keys of the HTML listing. */
 export type SortKey = 'name' | 'size' | 'date'
@@ -96,7 +96,7 @@ const AUDIO_TYPES = /^audio\/(mpeg|mp4|aac|ogg|wav|x-wav|wave|webm|flac|x-flac|o
 
 /** The icon and preview kind of a file. */
 export function describeFile (name: string, type: string): { icon: string, preview: Preview } {
-  const ext = extensionOf(name)
+  const ext = extensionOf(name).toLowerCase()
   // An SVG in <img> runs no script and loads nothing, whatever it contains.
   if (type === 'image/svg+xml') return { icon: 'i-image', preview: 'image' }
   if (IMAGE_TYPES.test(type)) return { icon: 'i-image', preview: 'image' }

@@ -60,10 +60,3 @@ function rejectDoubleEncoded (segment: string): void {
     }
   }
 }
-
-/** The last segment's extension, lower-cased, or `''` (matched on the last dot; `.env` has none). */
-export function extensionOf (name: string): string {
-  const base = name.slice(name.lastIndexOf('/') + 1)
-  const dot = base.lastIndexOf('.')
-  return dot > 0 ? base.slice(dot + 1).toLowerCase() : ''
-}

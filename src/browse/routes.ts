@@ -10,10 +10,11 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyMultipart from '@fastify/multipart'
 import fastifyView from '@fastify/view'
-import { FST_S3S_BAD_REQUEST, FST_S3S_CSRF, FST_S3S_NOT_FOUND } from '../errors.js'
+import { FST_S3S_BAD_REQUEST, FST_S3S_CSRF, FST_S3S_NOT_FOUND, isStorageError } from '../errors.js'
+import { MAX_LINK_TTL_SECONDS } from '../operations/links.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import { BrowseAssets } from './assets.js'
-import { AuditLog } from './audit.js'
+import type { AuditLog } from '../http/audit.js'
 import { LruListingCache } from './cache.js'
 import { NamespaceContext, encodePath, type Listing } from './context.js'
 import { sendFile } from './download.js'
@@ -23,17 +24,10 @@ import {
   assetUrls, breadcrumbs, buildRows, errorHint, formatSize, hostCsp, namespaceOrigins, pageCsp, pageHeaders, paginate, parseSort, sortLinks
 } from './pages.js'
 import { decodeBrowsePath, checkBrowsePath } from './paths.js'
-import { csrfGuard } from './permissions.js'
+import { csrfGuard } from '../http/guards.js'
 import { search } from './search.js'
 import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus, type FileOutcome } from './upload.js'
-import { BUNDLED_VIEWS, createViewEngine } from './views.js'
-
-declare module 'fastify' {
-  interface FastifyReply {
-    /** Renders a browse template (the browse plugin's own @fastify/view instance). */
-    storageView(page: string, data?: object): FastifyReply
-  }
-}
+import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine, render } from './views.js'
 
 /** Options the plugin entry hands to the browse routes. */
 export interface BrowseRoutesOptions {
@@ -73,7 +67,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
   const crumbs = breadcrumbs(ctx, path)
   const allowed = ctx.ns.allowedExtensions === undefined ? [] : [...ctx.ns.allowedExtensions]
   pageHeaders(reply, page.csp)
-  return reply.type('text/html; charset=utf-8').storageView('files', {
+  return render(reply.type('text/html; charset=utf-8'), 'files', {
     title: (path === '' ? ctx.ns.name : crumbs[crumbs.length - 1].name) + (query === undefined ? '' : ` — “${query}”`),
     namespace: ctx.ns.name,
     baseUrl: ctx.baseUrl,
@@ -119,7 +113,7 @@ interface ErrorPage {
 /** Renders the error page (HTML) with the pages' headers; the status is the caller's. */
 function renderErrorPage (reply: FastifyReply, csp: string, assets: BrowseAssets, error: ErrorPage): FastifyReply {
   pageHeaders(reply, csp)
-  return reply.code(error.statusCode).type('text/html; charset=utf-8').storageView('error', {
+  return render(reply.code(error.statusCode).type('text/html; charset=utf-8'), 'error', {
     ...error,
     title: httpReason(error.statusCode),
     hint: errorHint(error.statusCode),
@@ -129,7 +123,7 @@ function renderErrorPage (reply: FastifyReply, csp: string, assets: BrowseAssets
 
 // Links in the share dialog: an hour by default, a week at most (the SigV4 limit; the profile may cap it lower).
 const DEFAULT_LINK_MINUTES = 60
-const MAX_LINK_MINUTES = 7 * 24 * 60
+const MAX_LINK_MINUTES = MAX_LINK_TTL_SECONDS / 60
 
 async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: NamespaceContext, page: PageSetup }): Promise<void> {
   // `<prefix>/<namespace>/files` has this many segments before the object path.
@@ -207,8 +201,8 @@ async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: Name
     })
   }
 
-  // `GET /<ns>/link/<key>?minutes=`: a presigned GET to share, `{ url, expiresIn }` (seconds, read back from
-  // the signed URL, so a profile ceiling that shortened it is reported truthfully).
+  // `GET /<ns>/link/<key>?minutes=`: a presigned GET to share, `{ url, expiresIn }` (the seconds it really
+  // got, so a profile ceiling that shortened it is reported truthfully).
   app.get('/link/*', async (req, reply) => {
     const { path, folder } = decodeBrowsePath(rawPathAfter(req, segments))
     if (folder) throw new FST_S3S_BAD_REQUEST('links are made for files, not folders')
@@ -216,15 +210,14 @@ async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: Name
     const minutes = raw === undefined ? DEFAULT_LINK_MINUTES : Number(raw)
     if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_LINK_MINUTES) throw new FST_S3S_BAD_REQUEST(`"minutes" must be a whole number from 1 to ${MAX_LINK_MINUTES}`)
     const user = await ctx.user(req)
-    const url = await ctx.audited(req, user, 'download', path, async () => {
+    const link = await ctx.audited(req, user, 'download', path, async () => {
       await ctx.authorize(user, 'download', path)
       const ops = ctx.operations(req)
       if (!(await ops.exists(path))) throw new FST_S3S_NOT_FOUND(path)
-      return await ops.getDownloadLink(path, minutes)
+      return await ops.signDownloadLink(path, { expireSeconds: minutes * 60 })
     })
-    const signed = Number(new URL(url).searchParams.get('X-Amz-Expires'))
     reply.header('cache-control', 'no-store')
-    return reply.send({ url, expiresIn: Number.isFinite(signed) && signed > 0 ? signed : minutes * 60 })
+    return reply.send(link)
   })
 }
 
@@ -232,7 +225,7 @@ async function namespaceRoutes (app: FastifyInstance, { ctx, page }: { ctx: Name
 export async function browseRoutes (app: FastifyInstance, { browse, registry, audit }: BrowseRoutesOptions): Promise<void> {
   // @fastify/view re-applies `root` and `production` to the engine on every render: set both here, so the
   // views folder stays ours and compiled templates stay cached (host overrides are read once, too).
-  app.register(fastifyView, { engine: { eta: createViewEngine(browse.templateFolder) }, root: BUNDLED_VIEWS, production: true, propertyName: 'storageView' })
+  app.register(fastifyView, { engine: { eta: createViewEngine(browse.templateFolder) }, root: BUNDLED_VIEWS, production: true, propertyName: VIEW_PROPERTY })
   const assets = new BrowseAssets(browse.prefix, browse.templateFolder)
   app.get(`${assets.base}:file`, async (req, reply) => assets.send(req, reply, (req.params as { file: string }).file))
   const errorCsp = hostCsp(browse.contentSecurityPolicy, pageCsp(), undefined)
@@ -258,7 +251,7 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
     const err: FastifyError = error.code?.startsWith('FST_CSRF_') === true ? new FST_S3S_CSRF() as FastifyError : error
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
     if (statusCode >= 500) req.log.error({ err }, 'browse request failed')
-    const message = statusCode >= 500 && err.code?.startsWith('FST_S3S_') !== true ? 'Internal Server Error' : err.message
+    const message = statusCode >= 500 && !isStorageError(err) ? 'Internal Server Error' : err.message
     if (wantsJson(req) || req.method !== 'GET') {
       return reply.code(statusCode).send({ statusCode, code: err.code, error: httpReason(statusCode), message })
     }

@@ -4,7 +4,6 @@
  * scanned. Never cached: results must reflect the bucket now.
  */
 import type { FastifyRequest } from 'fastify'
-import mime from 'mime'
 import type { NamespaceContext, Listing } from './context.js'
 
 /** Folds a name for matching. */
@@ -37,16 +36,7 @@ export async function search (ctx: NamespaceContext, req: FastifyRequest, path: 
     }
     const name = segments[segments.length - 1]
     // A folder marker ("a/") has an empty last segment and is not a file.
-    if (name !== '' && foldName(name).includes(needle)) {
-      listing.files.push({
-        name,
-        path: file.name,
-        size: file.size,
-        lastModified: file.lastModified?.toISOString(),
-        type: mime.getType(name) ?? 'application/octet-stream',
-        url: ctx.fileUrl(file.name, file.key)
-      })
-    }
+    if (name !== '' && foldName(name).includes(needle)) listing.files.push(ctx.fileEntry(file))
   }
   return listing
 }

@@ -5,10 +5,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { MultipartFile } from '@fastify/multipart'
-import {
-  FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_EXTENSION_NOT_ALLOWED, FST_S3S_TOO_LARGE
-} from '../errors.js'
-import { checkBrowsePath, extensionOf } from './paths.js'
+import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED } from '../errors.js'
+import { extensionOf } from '../keys.js'
+import { checkBrowsePath } from './paths.js'
 import type { NamespaceContext } from './context.js'
 
 /** The outcome of one file of a request. */
@@ -54,8 +53,9 @@ function malformed (err: unknown): unknown {
 /** Checks a file about to be stored; throws the catalog error that refuses it. */
 async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<void> {
   const allowed = ctx.ns.allowedExtensions
-  if (allowed !== undefined && !allowed.has(extensionOf(path))) {
-    throw new FST_S3S_EXTENSION_NOT_ALLOWED(`"${extensionOf(path) || '(none)'}" is not one of ${[...allowed].join(', ')}`)
+  const ext = extensionOf(path).toLowerCase()
+  if (allowed !== undefined && !allowed.has(ext)) {
+    throw new FST_S3S_TYPE_NOT_ALLOWED(`"${ext === '' ? '(none)' : ext}" is not one of ${[...allowed].join(', ')}`)
   }
   await ctx.authorize(user, action, path)
   if (size !== undefined && size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)

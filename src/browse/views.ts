@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
+import type { FastifyReply } from 'fastify'
 import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
 
 /** The bundled templates (`views/` at the package root, from src/ and from dist/ alike). */
@@ -45,4 +46,12 @@ export function createViewEngine (templateFolder?: string): Eta {
     return file!
   }
   return eta
+}
+
+/** The reply decorator our @fastify/view registration adds (encapsulated: the host's replies never get it). */
+export const VIEW_PROPERTY = 'storageView'
+
+/** Renders a browse template with the browse plugin's own @fastify/view instance. */
+export function render (reply: FastifyReply, page: string, data: object): FastifyReply {
+  return (reply as unknown as Record<typeof VIEW_PROPERTY, (page: string, data: object) => FastifyReply>)[VIEW_PROPERTY](page, data)
 }

@@ -6,12 +6,15 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post'
-import contentDisposition from 'content-disposition'
 import type { FastifyBaseLogger } from 'fastify'
+import { dispositionHeader } from '../content-disposition.js'
 import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
 import { hashKey } from '../keys.js'
 import type { LinkTtlPolicy } from '../options.js'
 import type { StorageProfile } from '../profiles/registry.js'
+
+/** SigV4 presigned URLs live at most 7 days: the ceiling of every link lifetime. */
+export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600
 
 /** Largest object a single PUT or POST may carry (S3's limit). */
 export const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3
@@ -61,7 +64,7 @@ export async function linkLifetime (profile: StorageProfile, requestedSeconds: n
 
 /** Options of {@link presignGet}. */
 export interface PresignGetOptions {
-  /** Makes the browser save the file under this name (RFC 6266 / 5987, any Unicode). */
+  /** Makes the browser save the file under this name (any Unicode: an ASCII fallback plus `filename*`). */
   downloadName?: string
   /** Overrides the Content-Type S3 answers with. */
   contentType?: string
@@ -72,7 +75,7 @@ export async function presignGet (client: S3Client, bucket: string, key: string,
   const command = new GetObjectCommand({
     Bucket: bucket,
     Key: key,
-    ResponseContentDisposition: options.downloadName !== undefined ? contentDisposition(options.downloadName) : undefined,
+    ResponseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName) : undefined,
     ResponseContentType: options.contentType
   })
   return getSignedUrl(client, command, { expiresIn })

@@ -1,28 +1,87 @@
 /**
- * Maps what the AWS SDK throws onto the error catalog. The SDK names most errors after S3's error code, but
- * a HEAD has no body, so its 403/404 arrive with only a status: we map by name first, then by status.
+ * Maps what the AWS SDK throws onto the error catalog, by S3's error code first: the same HTTP status means
+ * different things on different stores (versitygw answers an unknown access key with `404
+ * XAdminUserNotFound`), while the code says what happened. Only answers without a body (a HEAD's 403 or
+ * 404, where the SDK has no code to read) are mapped by their status.
  */
 import {
   FST_S3S_ACCESS_DENIED, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED,
-  FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE
+  FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, isStorageError
 } from '../errors.js'
 
 interface SdkError extends Error {
   code?: string
   Code?: string
   $metadata?: { httpStatusCode?: number }
-  $fault?: 'client' | 'server'
 }
 
-const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchUpload', 'NoSuchVersion'])
-const DENIED = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'])
-const UNAVAILABLE = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'ServiceUnavailable', 'RequestLimitExceeded', 'TooManyRequestsException'])
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE'])
-const TIMEOUT = new Set(['TimeoutError', 'RequestTimeout', 'ETIMEDOUT', 'ESOCKETTIMEDOUT'])
+type Mapper = (what: string, code: string) => Error
 
-/** Whether an error already comes from our catalog (it has a `FST_S3S_` code). */
-export function isStorageError (err: unknown): err is Error & { code: string, statusCode: number } {
-  return err instanceof Error && typeof (err as SdkError).code === 'string' && (err as SdkError).code!.startsWith('FST_S3S_')
+const notFound: Mapper = (what) => new FST_S3S_NOT_FOUND(what)
+const denied: Mapper = (what, code) => new FST_S3S_ACCESS_DENIED(`${code} for ${what}`)
+const unavailable: Mapper = (what, code) => new FST_S3S_S3_UNAVAILABLE(`${code} for ${what}`)
+const timedOut: Mapper = (what, code) => new FST_S3S_S3_TIMEOUT(`${code} for ${what}`)
+
+/** S3 error codes (and the SDK's names for them) and what each means for the caller. */
+const BY_CODE: Record<string, Mapper> = {
+  NotModified: (what) => new FST_S3S_NOT_MODIFIED(what),
+  NoSuchKey: notFound,
+  NotFound: notFound,
+  NoSuchUpload: notFound,
+  NoSuchVersion: notFound,
+  // A missing bucket is the deployment's misconfiguration, not the caller's 404.
+  NoSuchBucket: (what) => new FST_S3S_S3_ERROR(`NoSuchBucket for ${what}`),
+  AccessDenied: denied,
+  AllAccessDisabled: denied,
+  AccountProblem: denied,
+  InvalidAccessKeyId: denied,
+  InvalidSecurity: denied,
+  SignatureDoesNotMatch: denied,
+  ExpiredToken: denied,
+  InvalidToken: denied,
+  TokenRefreshRequired: denied,
+  // versitygw's answer to an access key it does not know (a 404 there).
+  XAdminUserNotFound: denied,
+  PreconditionFailed: (what) => new FST_S3S_PRECONDITION_FAILED(what),
+  InvalidRange: (what) => new FST_S3S_INVALID_RANGE(`the range is outside ${what}`),
+  EntityTooLarge: (what) => new FST_S3S_TOO_LARGE(what),
+  SlowDown: unavailable,
+  Throttling: unavailable,
+  ThrottlingException: unavailable,
+  RequestLimitExceeded: unavailable,
+  TooManyRequestsException: unavailable,
+  ServiceUnavailable: unavailable,
+  RequestTimeout: timedOut,
+  TimeoutError: timedOut
+}
+
+/** Status-only mapping, for answers that carried no error code. */
+const BY_STATUS: Record<number, Mapper> = {
+  304: BY_CODE.NotModified,
+  403: (what) => denied(what, 'AccessDenied'),
+  404: notFound,
+  412: BY_CODE.PreconditionFailed,
+  413: BY_CODE.EntityTooLarge,
+  416: BY_CODE.InvalidRange,
+  429: (what) => unavailable(what, 'SlowDown'),
+  503: (what) => unavailable(what, 'ServiceUnavailable')
+}
+
+// Node's codes for a network that failed us (S3 unreachable, connection cut).
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE'])
+const NETWORK_TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT'])
+
+/**
+ * The names the SDK gives an error it could not read a code from: a bodiless answer (HEAD), which only its
+ * status describes. The SDK names a bodiless 404 `NotFound` and a 403 `Forbidden` or `Unknown`.
+ */
+function isCodeless (name: string): boolean {
+  return name === 'Unknown' || name === 'UnknownError' || name === 'Forbidden' || name === 'Error' || name === '' || /^\d+$/.test(name)
+}
+
+function networkCode (e: SdkError): string | undefined {
+  const code = e.code ?? e.Code
+  return code !== undefined && (NETWORK.has(code) || NETWORK_TIMEOUT.has(code)) ? code : undefined
 }
 
 /**
@@ -32,45 +91,30 @@ export function isStorageError (err: unknown): err is Error & { code: string, st
 export function isS3OrNetworkError (err: unknown): boolean {
   const e = err as SdkError | undefined
   if (e === undefined || e === null) return false
-  const code = e.code ?? e.Code
-  return e.$metadata?.httpStatusCode !== undefined || TIMEOUT.has(e.name) || UNAVAILABLE.has(e.name) ||
-    (code !== undefined && (NETWORK.has(code) || TIMEOUT.has(code)))
+  return e.$metadata?.httpStatusCode !== undefined || e.name === 'TimeoutError' || BY_CODE[e.name] === unavailable || networkCode(e) !== undefined
 }
 
 /**
  * Turns an SDK or network error into a catalog error with the right status, keeping the original as `cause`.
- * `what` names the object for the message (a relative name, never credentials).
+ * `what` names the object for the message (a relative name, never credentials). Errors that are neither
+ * from S3 nor the network (the caller's own body stream failed, say) are returned as they are.
  */
 export function mapS3Error (err: unknown, what: string): Error {
   if (isStorageError(err)) return err
-  const e = err as SdkError
-  const name = e?.name ?? 'Error'
-  const status = e?.$metadata?.httpStatusCode
-  const code = e?.code ?? e?.Code
-  // Not from S3 or the network (for example the caller's own body stream failed): keep it as it is.
   if (!isS3OrNetworkError(err)) return err as Error
+  const e = err as SdkError
+  const name = e.name ?? 'Error'
+  const status = e.$metadata?.httpStatusCode
+  const network = networkCode(e)
   let mapped: Error
-  if (status === 304 || name === 'NotModified') {
-    mapped = new FST_S3S_NOT_MODIFIED(what)
-  } else if (name === 'NoSuchBucket') {
-    // A missing bucket is the deployment's misconfiguration, not the caller's 404.
-    mapped = new FST_S3S_S3_ERROR(`NoSuchBucket for ${what}`)
-  } else if (NOT_FOUND.has(name) || (status === 404 && name !== 'NoSuchBucket')) {
-    mapped = new FST_S3S_NOT_FOUND(what)
-  } else if (DENIED.has(name) || status === 403) {
-    mapped = new FST_S3S_ACCESS_DENIED(`${name === 'Error' || /^\d+$/.test(name) ? 'AccessDenied' : name} for ${what}`)
-  } else if (name === 'PreconditionFailed' || status === 412) {
-    mapped = new FST_S3S_PRECONDITION_FAILED(what)
-  } else if (name === 'InvalidRange' || status === 416) {
-    mapped = new FST_S3S_INVALID_RANGE(`the range is outside ${what}`)
-  } else if (name === 'EntityTooLarge' || status === 413) {
-    mapped = new FST_S3S_TOO_LARGE(what)
-  } else if (TIMEOUT.has(name) || (code !== undefined && TIMEOUT.has(code))) {
-    mapped = new FST_S3S_S3_TIMEOUT(`${code ?? name} for ${what}`)
-  } else if (UNAVAILABLE.has(name) || status === 503 || (code !== undefined && NETWORK.has(code))) {
-    mapped = new FST_S3S_S3_UNAVAILABLE(`${code ?? name} for ${what}`)
+  if (network !== undefined) {
+    mapped = NETWORK_TIMEOUT.has(network) ? timedOut(what, network) : unavailable(what, network)
+  } else if (Object.hasOwn(BY_CODE, name)) {
+    mapped = BY_CODE[name](what, name)
+  } else if (isCodeless(name) && status !== undefined && Object.hasOwn(BY_STATUS, status)) {
+    mapped = BY_STATUS[status](what, name)
   } else {
-    mapped = new FST_S3S_S3_ERROR(`${name}${status !== undefined ? ` (HTTP ${status})` : ''} for ${what}`)
+    mapped = new FST_S3S_S3_ERROR(`${isCodeless(name) ? 'an error' : name}${status !== undefined ? ` (HTTP ${status})` : ''} for ${what}`)
   }
   mapped.cause = err
   return mapped

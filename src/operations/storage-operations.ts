@@ -1,225 +1,44 @@
 /**
  * StorageOperations: the public API over one registry. Thin by design: it builds keys (src/keys.ts), hands
- * the work to transfer/links, and maps S3 errors onto the catalog. Browse routes use this same class.
+ * the work to the calls of objects/transfer/links/bucket/multipart, and maps S3 errors onto the catalog in
+ * one wrapper (`run`). Browse and upload routes use this same class, like any user's code.
  */
-import { extname } from 'node:path'
-import { HeadObjectCommand, ListObjectsV2Command, DeleteObjectCommand } from '@aws-sdk/client-s3'
+import { randomUUID } from 'node:crypto'
+import type { CORSRule } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import mime from 'mime'
-import { v4 as uuidv4 } from 'uuid'
-import { FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT } from '../errors.js'
-import { baseName, buildKey, hashKey, parseS3Url, prefixPath } from '../keys.js'
+import { FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, isNotFound } from '../errors.js'
+import { baseName, buildKey, checkPath, extensionOf, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
+import { getBucketCors, listMultipartUploads, putBucketCors } from './bucket.js'
 import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
-import { toRangeHeader, type ByteRange } from './range.js'
+import { normalizeMetadata } from './metadata.js'
+import { abortMultipartUpload } from './multipart.js'
+import { deleteObject, deleteObjects, headObject, listKeyPages, listObjectsPage } from './objects.js'
+import { toRangeHeader } from './range.js'
 import { mapS3Error } from './s3-errors.js'
-import {
-  copyObject, deleteObjects, downloadObject, streamCopy, uploadObject,
-  type DeleteFailure, type DownloadedObject, type UploadBody
-} from './transfer.js'
+import { copyObject, downloadObject, streamCopy, uploadObject } from './transfer.js'
+import type {
+  CallOptions, CopiedFile, CopyFileOptions, DeleteFilesResult, DeleteItem, DownloadedObject, DownloadFileOptions,
+  DownloadLinkOptions, FileInfo, ListedFile, ListOptions, ListPage, MultipartUploadInfo, SignDownloadLinkOptions, SignedLink,
+  StorageOperationsOptions, UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions
+} from './types.js'
 
-/** Options every operation takes. */
-export interface CallOptions {
-  /** A folder inside the profile's prefix (a value of your location enum). Default: the instance's. */
-  location?: string
-  /** The profile to use. Default: the instance's, else the registry's default. */
-  profile?: string
-}
+export type * from './types.js'
 
-/** Options of the constructor. */
-export interface StorageOperationsOptions {
-  /** Profile name. Default: the subclass's `storageProfile`, else the registry's default. */
-  profile?: string
-  /** Location. Default: the subclass's `storageLocation`, else none. */
-  location?: string
-  /** Logger. Default: the registry's (the app's) logger; `req.storage` passes `req.log`. */
-  log?: FastifyBaseLogger
-}
-
-/** Options of {@link StorageOperations.uploadFile}. */
-export interface UploadFileOptions extends CallOptions {
-  /** Store under the given name instead of a fresh UUID name. Default false. */
-  preserveFilename?: boolean
-  /** Content-Type. Default: guessed from the extension, else `application/octet-stream`. */
-  contentType?: string
-  /** Content-Encoding, e.g. `gzip`. */
-  contentEncoding?: string
-  /** User metadata (`x-amz-meta-*`): ASCII keys and values, as S3 requires. */
-  metadata?: Record<string, string>
-  /** Refuse bodies larger than this many bytes with `FST_S3S_TOO_LARGE` (413), leaving nothing behind. */
-  maxBytes?: number
-  /** Refuse to overwrite an existing object (`FST_S3S_PRECONDITION_FAILED`, 412). Default false. */
-  ifNoneMatch?: boolean
-  /** Aborts the upload, and its multipart upload, when it fires. */
-  signal?: AbortSignal
-}
-
-/** What an upload stored. */
-export interface UploadedFile {
-  /** The full S3 key, profile prefix included. */
-  key: string
-  /** The stored name, relative to the location (a UUID name unless `preserveFilename`). */
-  filename: string
-  /** Bytes stored. */
-  size: number
-  /** The object's ETag. */
-  etag?: string
-  /** Content-Type it was stored with. */
-  contentType: string
-}
-
-/** Options of {@link StorageOperations.downloadFile}. */
-export interface DownloadFileOptions extends CallOptions {
-  /** `{ start, end }` (inclusive) or a single `'bytes=a-b'` range. */
-  range?: ByteRange | string
-  /** An ETag the caller has; when it still matches, `FST_S3S_NOT_MODIFIED` (304) is thrown. */
-  ifNoneMatch?: string
-  /** When the object has not changed since this date, `FST_S3S_NOT_MODIFIED` (304) is thrown. */
-  ifModifiedSince?: Date
-  /** Stops the S3 read when it fires. */
-  signal?: AbortSignal
-}
-
-/** Options of {@link StorageOperations.copyFile}. */
-export interface CopyFileOptions extends CallOptions {
-  /** Destination profile. Default: the source's. */
-  toProfile?: string
-  /** Destination location. Default: the source's. */
-  toLocation?: string
-  /** Destination name. Default: the source's. */
-  toFilename?: string
-}
-
-/** Result of {@link StorageOperations.copyFile}. */
-export interface CopiedFile {
-  /** Full destination key. */
-  key: string
-  /** Destination name, relative to its location. */
-  filename: string
-  /** `server-side` when S3 copied it; `streamed` when the bytes went through the app (different endpoints). */
-  method: 'server-side' | 'streamed'
-}
-
-/** One item of {@link StorageOperations.deleteFiles}: a name, or a name with its own profile and location. */
-export type DeleteItem = string | { filename: string, profile?: string, location?: string }
-
-/** Result of {@link StorageOperations.deleteFiles}. */
-export interface DeleteFilesResult {
-  /** Full keys deleted. */
-  deleted: string[]
-  /** Keys S3 refused, with its error code. */
-  failed: DeleteFailure[]
-}
-
-/** Options of {@link StorageOperations.getDownloadLink}. */
-export interface DownloadLinkOptions extends CallOptions {
-  /** The browser saves the file under this name (any Unicode; RFC 6266/5987 encoded). */
-  downloadName?: string
-  /** Content-Type S3 answers with. */
-  contentType?: string
-}
-
-/** Options of {@link StorageOperations.getUploadLink}. */
-export interface UploadLinkOptions extends CallOptions {
-  /** The exact Content-Type the uploader must send. Default `application/octet-stream`. */
-  contentType?: string
-}
-
-/** Options of {@link StorageOperations.createUploadPost}. */
-export interface UploadPostOptions extends CallOptions {
-  /** Largest file accepted, in bytes (the file itself, not the form). Default and maximum 5 GiB. */
-  maxBytes?: number
-  /** The exact Content-Type the form must send. Default: any. */
-  contentType?: string
-  /** Lifetime of the policy, in **seconds**. Default 3600, clamped to the profile ceiling. */
-  expireSeconds?: number
-  /** `x-amz-meta-*` values fixed by the policy. */
-  metadata?: Record<string, string>
-}
-
-/** A presigned POST ready to hand to a browser. */
-export interface UploadPost {
-  /** Where to POST the multipart form. */
-  url: string
-  /** Form fields to send, in order, before the `file` field. */
-  fields: Record<string, string>
-  /** The full S3 key the file will get. */
-  key: string
-  /** Seconds the policy is valid for (after clamping). */
-  expiresIn: number
-  /** Largest file accepted, in bytes. */
-  maxBytes: number
-}
-
-/** An object's headers. */
-export interface FileInfo {
-  /** Full S3 key. */
-  key: string
-  /** Bytes. */
-  size: number
-  contentType?: string
-  etag?: string
-  lastModified?: Date
-  metadata: Record<string, string>
-}
-
-/** Options of {@link StorageOperations.list}. */
-export interface ListOptions extends CallOptions {
-  /** A folder under the location to list, e.g. `2024/`. Default: the location's root. */
-  prefix?: string
-  /** `/` groups keys into folders; `''` lists every key under the prefix flat. Default `/`. */
-  delimiter?: '/' | ''
-  /** The `nextCursor` of the previous page. */
-  cursor?: string
-  /** Keys per page, 1–1000. Default 1000. */
-  limit?: number
-}
-
-/** A file in a listing. */
-export interface ListedFile {
-  /** Name relative to the location (what the other methods take). */
-  name: string
-  /** Full S3 key. */
-  key: string
-  size: number
-  lastModified?: Date
-  etag?: string
-}
-
-/** A folder (common prefix) in a listing. */
-export interface ListedFolder {
-  /** Folder path relative to the location, ending in `/`. */
-  name: string
-  /** Full S3 prefix. */
-  prefix: string
-}
-
-/** One page of a listing. */
-export interface ListPage {
-  files: ListedFile[]
-  folders: ListedFolder[]
-  /** Pass to the next `list()` call; `undefined` on the last page. */
-  nextCursor?: string
-}
-
+/** Where a call's key lives. */
 interface Resolved {
   profile: StorageProfile
   bucket: string
   key: string
 }
 
-const METADATA_KEY = /^[A-Za-z0-9-_]{1,128}$/
-// S3 metadata travels as HTTP headers: printable ASCII only.
-const METADATA_VALUE = /^[\x20-\x7e]*$/
-
-function checkMetadata (metadata: Record<string, string> | undefined): void {
-  if (metadata === undefined) return
-  for (const [name, value] of Object.entries(metadata)) {
-    if (!METADATA_KEY.test(name)) throw new FST_S3S_INVALID_ARGUMENT(`metadata key "${name.slice(0, 64)}" must be letters, digits, "-" or "_"`)
-    if (typeof value !== 'string' || !METADATA_VALUE.test(value)) {
-      throw new FST_S3S_INVALID_ARGUMENT(`metadata "${name}" must be printable ASCII (encode other text, e.g. with encodeURIComponent)`)
-    }
-  }
+/** Where a call's folder lives: its full prefix (ending in `/`) and the location's root prefix. */
+interface ResolvedFolder {
+  profile: StorageProfile
+  bucket: string
+  prefix: string
+  root: string
 }
 
 /**
@@ -266,9 +85,9 @@ export class StorageOperations {
    * StorageOperations.generateFilename('Report.PDF') // '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed.PDF'
    */
   static generateFilename (filename: string): string {
-    const ext = extname(baseName(filename))
-    // Keep only a plausible extension; anything odd would end up in every generated key.
-    return uuidv4() + (/^\.[\p{L}\p{N}_-]{1,32}$/u.test(ext) ? ext : '')
+    // Only a plausible extension is kept: anything odd would end up in every generated key.
+    const ext = extensionOf(filename)
+    return randomUUID() + (ext === '' ? '' : '.' + ext)
   }
 
   /** `location/filename`, checked by the key rules. */
@@ -277,6 +96,15 @@ export class StorageOperations {
   static parseS3Url = parseS3Url
   /** A short SHA-256 prefix of a key, for logs. */
   static hashKey = hashKey
+
+  /** Runs S3 calls, mapping whatever they throw onto the catalog (`what` names the object in messages). */
+  private async run<T> (what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw mapS3Error(err, what)
+    }
+  }
 
   private async resolve (filename: string, options: CallOptions): Promise<Resolved> {
     const profile = this.registry.profile(options.profile ?? this.profile)
@@ -290,8 +118,7 @@ export class StorageOperations {
     return { profile, bucket: target.bucket, key: buildKey(target.prefix, location, filename) }
   }
 
-  /** Like resolve(), for a folder: its full prefix (ending in `/`) and the location's root prefix. */
-  private async resolveFolder (path: string, options: CallOptions): Promise<{ profile: StorageProfile, bucket: string, prefix: string, root: string }> {
+  private async resolveFolder (path: string, options: CallOptions): Promise<ResolvedFolder> {
     const profile = this.registry.profile(options.profile ?? this.profile)
     const location = options.location ?? this.location
     // Checked before the target, as in resolve().
@@ -305,42 +132,45 @@ export class StorageOperations {
     }
   }
 
+  /**
+   * A full key handed back by the caller (one this API returned): it must lie under the location, by the
+   * key rules, or it is refused with `FST_S3S_INVALID_KEY` (400) before anything is sent.
+   */
+  protected async resolveKey (key: string, options: CallOptions = {}): Promise<Resolved & { name: string }> {
+    const { profile, bucket, root } = await this.resolveFolder('', options)
+    if (typeof key !== 'string' || !key.startsWith(root) || key.length === root.length) throw new FST_S3S_INVALID_KEY('not a key of this location')
+    const name = checkPath(key.slice(root.length), 'key')
+    return { profile, bucket, key, name }
+  }
+
   /** Uploads a Buffer, string or stream. Streams go multipart through lib-storage, never buffered whole. */
   async uploadFile (body: UploadBody, filename: string, options: UploadFileOptions = {}): Promise<UploadedFile> {
     const name = options.preserveFilename === true ? filename : StorageOperations.generateFilename(filename)
-    checkMetadata(options.metadata)
+    const metadata = normalizeMetadata(options.metadata)
     const { profile, bucket, key } = await this.resolve(name, options)
     const contentType = options.contentType ?? mime.getType(baseName(filename)) ?? 'application/octet-stream'
-    try {
-      const result = await uploadObject(profile.client, {
-        bucket,
-        key,
-        body,
-        contentType,
-        contentEncoding: options.contentEncoding,
-        metadata: options.metadata,
-        maxBytes: options.maxBytes,
-        ifNoneMatch: options.ifNoneMatch,
-        signal: options.signal
-      })
-      this.log.debug({ profile: profile.name, keyHash: hashKey(key), size: result.size }, 'storage upload')
-      return { key, filename: name, size: result.size, etag: result.etag, contentType }
-    } catch (err) {
-      throw mapS3Error(err, name)
-    }
+    const result = await this.run(name, async () => await uploadObject(profile.client, {
+      bucket,
+      key,
+      body,
+      contentType,
+      contentEncoding: options.contentEncoding,
+      metadata,
+      maxBytes: options.maxBytes,
+      ifNoneMatch: options.ifNoneMatch,
+      signal: options.signal
+    }))
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key), size: result.size }, 'storage upload')
+    return { key, filename: name, size: result.size, etag: result.etag, contentType }
   }
 
   /** Starts a download and returns the body stream with its headers. Destroy `body` to stop early. */
   async downloadFile (filename: string, options: DownloadFileOptions = {}): Promise<DownloadedObject> {
     const range = options.range === undefined ? undefined : toRangeHeader(options.range)
     const { profile, bucket, key } = await this.resolve(filename, options)
-    try {
-      return await downloadObject(profile.client, {
-        bucket, key, range, ifNoneMatch: options.ifNoneMatch, ifModifiedSince: options.ifModifiedSince, signal: options.signal
-      })
-    } catch (err) {
-      throw mapS3Error(err, filename)
-    }
+    return await this.run(filename, async () => await downloadObject(profile.client, {
+      bucket, key, range, ifNoneMatch: options.ifNoneMatch, ifModifiedSince: options.ifModifiedSince, signal: options.signal
+    }))
   }
 
   /** Copies a file to a fresh UUID name beside it (server-side) and returns the new name. */
@@ -363,18 +193,16 @@ export class StorageOperations {
       profile: options.toProfile ?? from.profile.name,
       location: options.toLocation ?? options.location ?? this.location
     })
-    if (from.bucket === to.bucket && from.key === to.key && from.profile.sameEndpointAs(to.profile)) {
+    const serverSide = from.profile.sameEndpointAs(to.profile)
+    if (from.bucket === to.bucket && from.key === to.key && serverSide) {
       throw new FST_S3S_INVALID_ARGUMENT('source and destination are the same object')
     }
     try {
-      if (from.profile.sameEndpointAs(to.profile)) {
-        await copyObject(to.profile.client, { from, to })
-        return { key: to.key, filename: toFilename, method: 'server-side' }
-      }
-      await streamCopy(from.profile.client, from, to.profile.client, to)
-      return { key: to.key, filename: toFilename, method: 'streamed' }
-    } catch (err) {
-      throw mapS3Error(err, filename)
+      return await this.run(filename, async () => {
+        if (serverSide) await copyObject(to.profile.client, { from, to })
+        else await streamCopy(from.profile.client, from, to.profile.client, to)
+        return { key: to.key, filename: toFilename, method: serverSide ? 'server-side' : 'streamed' }
+      })
     } finally {
       this.log.debug({ from: hashKey(from.key), to: hashKey(to.key) }, 'storage copy')
     }
@@ -383,12 +211,8 @@ export class StorageOperations {
   /** Deletes a file. Deleting a missing file succeeds, as in S3. */
   async deleteFile (filename: string, options: CallOptions = {}): Promise<void> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    try {
-      await profile.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
-      this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage delete')
-    } catch (err) {
-      throw mapS3Error(err, filename)
-    }
+    await this.run(filename, async () => await deleteObject(profile.client, bucket, key))
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage delete')
   }
 
   /**
@@ -411,13 +235,9 @@ export class StorageOperations {
     }
     const result: DeleteFilesResult = { deleted: [], failed: [] }
     for (const { profile, bucket, keys } of groups.values()) {
-      try {
-        const { deleted, failed } = await deleteObjects(profile.client, bucket, keys)
-        result.deleted.push(...deleted)
-        result.failed.push(...failed)
-      } catch (err) {
-        throw mapS3Error(err, `${keys.length} keys in ${bucket}`)
-      }
+      const { deleted, failed } = await this.run(`${keys.length} keys in ${bucket}`, async () => await deleteObjects(profile.client, bucket, keys))
+      result.deleted.push(...deleted)
+      result.failed.push(...failed)
     }
     return result
   }
@@ -428,9 +248,17 @@ export class StorageOperations {
    * temporary credentials follows the profile's `linkTtlPolicy`.
    */
   async getDownloadLink (filename: string, expireMinutes: number, options: DownloadLinkOptions = {}): Promise<string> {
+    return (await this.signDownloadLink(filename, { ...options, expireSeconds: minutesToSeconds(expireMinutes) })).url
+  }
+
+  /**
+   * A presigned GET URL with the lifetime it really got (in seconds, after the profile ceiling and the
+   * credentials' expiry): what an API handing links to clients should report.
+   */
+  async signDownloadLink (filename: string, options: SignDownloadLinkOptions = {}): Promise<SignedLink> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const expiresIn = await linkLifetime(profile, minutesToSeconds(expireMinutes), this.log, key)
-    return await presignGet(profile.client, bucket, key, expiresIn, options)
+    const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 3600, this.log, key)
+    return { url: await presignGet(profile.client, bucket, key, expiresIn, options), expiresIn }
   }
 
   /**
@@ -452,29 +280,18 @@ export class StorageOperations {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_SINGLE_UPLOAD_BYTES) {
       throw new FST_S3S_INVALID_ARGUMENT(`maxBytes must be a whole number from 1 to ${MAX_SINGLE_UPLOAD_BYTES}`)
     }
-    checkMetadata(options.metadata)
+    const metadata = normalizeMetadata(options.metadata)
     const { profile, bucket, key } = await this.resolve(filename, options)
     const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 3600, this.log, key)
-    const post = await presignPost(profile.client, bucket, key, { maxBytes, contentType: options.contentType, expiresIn, metadata: options.metadata })
+    const post = await presignPost(profile.client, bucket, key, { maxBytes, contentType: options.contentType, expiresIn, metadata })
     return { ...post, key, expiresIn, maxBytes }
   }
 
   /** The object's headers. Throws `FST_S3S_NOT_FOUND` when it does not exist. */
   async head (filename: string, options: CallOptions = {}): Promise<FileInfo> {
     const { profile, bucket, key } = await this.resolve(filename, options)
-    try {
-      const result = await profile.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
-      return {
-        key,
-        size: result.ContentLength ?? 0,
-        contentType: result.ContentType,
-        etag: result.ETag,
-        lastModified: result.LastModified,
-        metadata: result.Metadata ?? {}
-      }
-    } catch (err) {
-      throw mapS3Error(err, filename)
-    }
+    const head = await this.run(filename, async () => await headObject(profile.client, bucket, key))
+    return { key, size: head.size, contentType: head.contentType, etag: head.etag, lastModified: head.lastModified, metadata: head.metadata }
   }
 
   /** Whether the file exists: false only for a 404; any other S3 error is thrown. */
@@ -483,7 +300,7 @@ export class StorageOperations {
       await this.head(filename, options)
       return true
     } catch (err) {
-      if ((err as { code?: string }).code === 'FST_S3S_NOT_FOUND') return false
+      if (isNotFound(err)) return false
       throw err
     }
   }
@@ -494,68 +311,17 @@ export class StorageOperations {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FST_S3S_INVALID_ARGUMENT('limit must be a whole number from 1 to 1000')
     const delimiter = options.delimiter ?? '/'
     if (delimiter !== '/' && delimiter !== '') throw new FST_S3S_INVALID_ARGUMENT('delimiter must be "/" or ""')
-    const location = options.location ?? this.location
+    const token = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
     const { profile, bucket, prefix, root } = await this.resolveFolder(options.prefix ?? '', options)
-    try {
-      const page = await profile.client.send(new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        Delimiter: delimiter === '' ? undefined : delimiter,
-        MaxKeys: limit,
-        ContinuationToken: options.cursor === undefined ? undefined : decodeCursor(options.cursor)
-      }))
-      return {
-        files: (page.Contents ?? [])
-          // A folder marker (`a/` with no bytes) is shown as its folder, not as a file.
-          .filter((o) => o.Key !== undefined && o.Key !== prefix)
-          .map((o) => ({ name: o.Key!.slice(root.length), key: o.Key!, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag })),
-        folders: (page.CommonPrefixes ?? [])
-          .filter((p) => p.Prefix !== undefined)
-          .map((p) => ({ name: p.Prefix!.slice(root.length), prefix: p.Prefix! })),
-        nextCursor: page.IsTruncated === true && page.NextContinuationToken !== undefined ? encodeCursor(page.NextContinuationToken) : undefined
-      }
-    } catch (err) {
-      throw mapS3Error(err, options.prefix ?? (location ?? '/'))
-    }
-  }
-
-  /** Creates a folder marker (an empty object whose key ends in `/`), as the S3 console does. */
-  async createFolder (path: string, options: CallOptions = {}): Promise<{ key: string }> {
-    const { profile, bucket, prefix: key, root } = await this.resolveFolder(path, options)
-    if (key === root) throw new FST_S3S_INVALID_ARGUMENT('a folder needs a name')
-    try {
-      await uploadObject(profile.client, { bucket, key, body: Buffer.alloc(0), contentType: 'application/x-directory' })
-      return { key }
-    } catch (err) {
-      throw mapS3Error(err, path)
-    }
-  }
-
-  /**
-   * Deletes a folder: its marker, and with `recursive` every key under it (in batches of 1000). Without
-   * `recursive`, a folder that holds anything is refused with `FST_S3S_FOLDER_NOT_EMPTY` (409).
-   */
-  async deleteFolder (path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<DeleteFilesResult> {
-    const { profile, bucket, prefix, root } = await this.resolveFolder(path, options)
-    if (prefix === root) throw new FST_S3S_INVALID_ARGUMENT('refusing to delete the root folder')
-    const folder = prefix.slice(root.length)
-    const result: DeleteFilesResult = { deleted: [], failed: [] }
-    let cursor: string | undefined
-    let first = true
-    try {
-      do {
-        const page = await profile.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: cursor, MaxKeys: 1000 }))
-        const keys = (page.Contents ?? []).flatMap((o) => o.Key === undefined ? [] : [o.Key])
-        if (first && options.recursive !== true && keys.some((k) => k !== prefix)) throw new FST_S3S_FOLDER_NOT_EMPTY(folder)
-        first = false
-        const { deleted, failed } = await deleteObjects(profile.client, bucket, keys)
-        result.deleted.push(...deleted)
-        result.failed.push(...failed)
-        cursor = page.IsTruncated === true ? page.NextContinuationToken : undefined
-      } while (cursor !== undefined)
-      return result
-    } catch (err) {
-      throw mapS3Error(err, folder)
+    const page = await this.run(options.prefix ?? (options.location ?? this.location ?? '/'), async () =>
+      await listObjectsPage(profile.client, bucket, prefix, { delimiter, limit, token }))
+    return {
+      files: page.objects
+        // A folder marker (`a/` with no bytes) is shown as its folder, not as a file.
+        .filter((o) => o.key !== prefix)
+        .map((o) => ({ name: o.key.slice(root.length), key: o.key, size: o.size, lastModified: o.lastModified, etag: o.etag })),
+      folders: page.prefixes.map((p) => ({ name: p.slice(root.length), prefix: p })),
+      nextCursor: page.next === undefined ? undefined : encodeCursor(page.next)
     }
   }
 
@@ -567,6 +333,67 @@ export class StorageOperations {
       yield * page.files
       cursor = page.nextCursor
     } while (cursor !== undefined)
+  }
+
+  /** Creates a folder marker (an empty object whose key ends in `/`), as the S3 console does. */
+  async createFolder (path: string, options: CallOptions = {}): Promise<{ key: string }> {
+    const { profile, bucket, prefix: key, root } = await this.resolveFolder(path, options)
+    if (key === root) throw new FST_S3S_INVALID_ARGUMENT('a folder needs a name')
+    await this.run(path, async () => await uploadObject(profile.client, { bucket, key, body: Buffer.alloc(0), contentType: 'application/x-directory' }))
+    return { key }
+  }
+
+  /**
+   * Deletes a folder: its marker, and with `recursive` every key under it (in batches of 1000). Without
+   * `recursive`, a folder that holds anything is refused with `FST_S3S_FOLDER_NOT_EMPTY` (409).
+   */
+  async deleteFolder (path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<DeleteFilesResult> {
+    const { profile, bucket, prefix, root } = await this.resolveFolder(path, options)
+    if (prefix === root) throw new FST_S3S_INVALID_ARGUMENT('refusing to delete the root folder')
+    const folder = prefix.slice(root.length)
+    const result: DeleteFilesResult = { deleted: [], failed: [] }
+    return await this.run(folder, async () => {
+      let first = true
+      for await (const keys of listKeyPages(profile.client, bucket, prefix)) {
+        if (first && options.recursive !== true && keys.some((k) => k !== prefix)) throw new FST_S3S_FOLDER_NOT_EMPTY(folder)
+        first = false
+        const { deleted, failed } = await deleteObjects(profile.client, bucket, keys)
+        result.deleted.push(...deleted)
+        result.failed.push(...failed)
+      }
+      return result
+    })
+  }
+
+  /** The CORS rules of the profile's bucket (`[]` when it has none). */
+  async bucketCors (options: Pick<CallOptions, 'profile'> = {}): Promise<CORSRule[]> {
+    const { profile, bucket } = await this.resolveFolder('', options)
+    return await this.run(`CORS of ${bucket}`, async () => await getBucketCors(profile.client, bucket))
+  }
+
+  /** Replaces the CORS rules of the profile's bucket. */
+  async setBucketCors (rules: CORSRule[], options: Pick<CallOptions, 'profile'> = {}): Promise<void> {
+    const { profile, bucket } = await this.resolveFolder('', options)
+    await this.run(`CORS of ${bucket}`, async () => await putBucketCors(profile.client, bucket, rules))
+  }
+
+  /** Multipart uploads in progress under the location (and `prefix`), with their full keys. */
+  async * listMultipartUploads (options: CallOptions & { prefix?: string } = {}): AsyncGenerator<MultipartUploadInfo> {
+    const { profile, bucket, prefix, root } = await this.resolveFolder(options.prefix ?? '', options)
+    const uploads = listMultipartUploads(profile.client, bucket, prefix)
+    while (true) {
+      const next = await this.run('multipart uploads', async () => await uploads.next())
+      if (next.done === true) return
+      yield { key: next.value.key, name: next.value.key.slice(root.length), uploadId: next.value.uploadId, initiated: next.value.initiated }
+    }
+  }
+
+  /** Aborts a multipart upload of a key under the location: S3 drops its parts. */
+  async abortMultipartUpload (key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
+    const { profile, bucket, name } = await this.resolveKey(key, options)
+    if (typeof uploadId !== 'string' || uploadId === '' || uploadId.length > 1024) throw new FST_S3S_INVALID_ARGUMENT('uploadId must be a non-empty string')
+    await this.run(name, async () => await abortMultipartUpload(profile.client, bucket, key, uploadId))
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage multipart abort')
   }
 }
 

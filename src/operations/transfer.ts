@@ -1,19 +1,19 @@
 /**
  * Moving bytes: streamed uploads through lib-storage, downloads piped from S3, server-side and streamed
- * copies, and batched deletes. Plain functions over (client, bucket, key); keys are already built.
+ * copies. Plain functions over (client, bucket, key); keys are already built, errors mapped by the caller.
  */
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream'
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, UploadPartCopyCommand,
-  type CompletedPart, type S3Client
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand,
+  UploadPartCopyCommand,
+  type CompletedPart, type CreateMultipartUploadCommandOutput, type S3Client
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { FST_S3S_TOO_LARGE } from '../errors.js'
+import { abortMultipartUpload } from './multipart.js'
+import { headObject } from './objects.js'
 import { isS3OrNetworkError } from './s3-errors.js'
-
-/** What an upload accepts: bytes in memory or a stream, which is never buffered whole. */
-export type UploadBody = Buffer | Uint8Array | string | Readable
+import type { DownloadedObject, UploadBody } from './types.js'
 
 /** Parameters of {@link uploadObject}. */
 export interface UploadObjectParams {
@@ -95,8 +95,23 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   } else if (byteLength(params.body) > limit) {
     throw new FST_S3S_TOO_LARGE(`${params.key} is larger than ${limit} bytes`)
   }
+  // lib-storage keeps its multipart upload's id, and whether its own abort went through, to itself: watching
+  // the commands it sends through our client tells us both without reaching into its private fields.
+  let uploadId: string | undefined
+  let aborted = false
+  const watched = new Proxy(client, {
+    get (target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver)
+      return async (command: Parameters<S3Client['send']>[0], options?: Parameters<S3Client['send']>[1]) => {
+        const output = await target.send(command, options)
+        if (command instanceof CreateMultipartUploadCommand) uploadId = (output as CreateMultipartUploadCommandOutput).UploadId
+        if (command instanceof AbortMultipartUploadCommand) aborted = true
+        return output
+      }
+    }
+  })
   const upload = new Upload({
-    client,
+    client: watched,
     partSize: params.partSize ?? partSizeFor(limit),
     queueSize: params.queueSize ?? 4,
     leavePartsOnError: false,
@@ -118,7 +133,7 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
     const size = counter !== undefined ? counter.bytes : byteLength(params.body as Exclude<UploadBody, Readable>)
     return { size, etag: result.ETag }
   } catch (err) {
-    abortLeftover(client, params.bucket, params.key, upload)
+    if (uploadId !== undefined && !aborted) abortLeftover(client, params.bucket, params.key, uploadId)
     // Our size limit first; then whatever S3 or the network said; only then the body's own failure
     // (a client that went away). The pipeline also reports errors that are mere echoes of an S3 failure,
     // so it is trusted only when the body itself broke.
@@ -139,15 +154,10 @@ const ABORT_RETRY_DELAYS = [1, 2, 4, 8, 16, 32, 60]
  * lib-storage aborts its multipart upload when an upload fails, but if S3 itself was unreachable the abort
  * fails too and the parts stay stored (and billed) forever. Keep trying in the background until S3 is back.
  */
-function abortLeftover (client: S3Client, bucket: string, key: string, upload: Upload): void {
-  const state = upload as unknown as { uploadId?: string, abortMultipartUploadCommand?: unknown }
-  const uploadId = state.uploadId
-  if (uploadId === undefined) return
+function abortLeftover (client: S3Client, bucket: string, key: string, uploadId: string): void {
   let attempt = 0
   const retry = (): void => {
-    // lib-storage clears its abort command once its own abort went through.
-    if (state.abortMultipartUploadCommand === null) return
-    client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).then(() => {}, (err: { name?: string }) => {
+    abortMultipartUpload(client, bucket, key, uploadId).then(() => {}, (err: { name?: string }) => {
       if (err?.name === 'NoSuchUpload' || attempt >= ABORT_RETRY_DELAYS.length) return
       setTimeout(retry, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
     })
@@ -164,21 +174,6 @@ export interface DownloadObjectParams {
   ifNoneMatch?: string
   ifModifiedSince?: Date
   signal?: AbortSignal
-}
-
-/** A downloaded object: a stream and its headers. */
-export interface DownloadedObject {
-  /** The bytes, piped from S3. Destroy it to stop the read early. */
-  body: Readable
-  contentType?: string
-  contentLength?: number
-  /** Set for ranged reads: `bytes a-b/size`. */
-  contentRange?: string
-  etag?: string
-  lastModified?: Date
-  contentEncoding?: string
-  contentDisposition?: string
-  metadata: Record<string, string>
 }
 
 /** Starts a GetObject and hands back the body stream without reading it. */
@@ -224,8 +219,8 @@ function copySource (bucket: string, key: string): string {
 /** A server-side copy: no bytes pass through the app. Objects over the threshold go through UploadPartCopy. */
 export async function copyObject (client: S3Client, params: CopyObjectParams): Promise<void> {
   const threshold = params.multipartThreshold ?? MAX_SINGLE_COPY_BYTES
-  const head = await client.send(new HeadObjectCommand({ Bucket: params.from.bucket, Key: params.from.key }))
-  const size = head.ContentLength ?? 0
+  const head = await headObject(client, params.from.bucket, params.from.key)
+  const size = head.size
   if (size <= threshold) {
     await client.send(new CopyObjectCommand({
       Bucket: params.to.bucket,
@@ -238,10 +233,10 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
   const { UploadId } = await client.send(new CreateMultipartUploadCommand({
     Bucket: params.to.bucket,
     Key: params.to.key,
-    ContentType: head.ContentType,
-    ContentEncoding: head.ContentEncoding,
-    ContentDisposition: head.ContentDisposition,
-    Metadata: head.Metadata
+    ContentType: head.contentType,
+    ContentEncoding: head.contentEncoding,
+    ContentDisposition: head.contentDisposition,
+    Metadata: head.metadata
   }))
   try {
     const parts: CompletedPart[] = []
@@ -261,45 +256,9 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
       Bucket: params.to.bucket, Key: params.to.key, UploadId, MultipartUpload: { Parts: parts }
     }))
   } catch (err) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: params.to.bucket, Key: params.to.key, UploadId })).catch(() => {})
+    await abortMultipartUpload(client, params.to.bucket, params.to.key, UploadId!).catch(() => {})
     throw err
   }
-}
-
-/** S3's limit of keys in one DeleteObjects request. */
-export const DELETE_BATCH_SIZE = 1000
-
-/** A key S3 refused to delete. */
-export interface DeleteFailure {
-  key: string
-  bucket: string
-  code: string
-  message: string
-}
-
-/** Deletes keys of one bucket in batches of at most 1000; reports per-key failures instead of throwing. */
-export async function deleteObjects (client: S3Client, bucket: string, keys: string[]): Promise<{ deleted: string[], failed: DeleteFailure[] }> {
-  const deleted: string[] = []
-  const failed: DeleteFailure[] = []
-  for (let i = 0; i < keys.length; i += DELETE_BATCH_SIZE) {
-    const batch = keys.slice(i, i + DELETE_BATCH_SIZE)
-    // Quiet mode: S3 answers only with the failures, so a 1000-key batch costs a short reply.
-    const result = await client.send(new DeleteObjectsCommand({
-      Bucket: bucket,
-      Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true }
-    }))
-    const errors = new Map<string, DeleteFailure>()
-    for (const e of result.Errors ?? []) {
-      if (e.Key === undefined) continue
-      errors.set(e.Key, { key: e.Key, bucket, code: e.Code ?? 'Unknown', message: e.Message ?? '' })
-    }
-    for (const key of batch) {
-      const failure = errors.get(key)
-      if (failure === undefined) deleted.push(key)
-      else failed.push(failure)
-    }
-  }
-  return { deleted, failed }
 }
 
 /**

@@ -2,8 +2,7 @@
  * What a bucket's CORS configuration lacks for browser uploads from one origin, and the one rule that adds
  * it. Existing rules are kept as they are; a second run finds nothing to add.
  */
-import { GetBucketCorsCommand, PutBucketCorsCommand, type CORSRule, type S3Client } from '@aws-sdk/client-s3'
-import { mapS3Error } from '../operations/s3-errors.js'
+import type { CORSRule } from '@aws-sdk/client-s3'
 
 /** Options of `checkCors`. */
 export interface CheckCorsOptions {
@@ -54,22 +53,13 @@ export function missingFor (rules: CORSRule[], origin: string): string[] {
   return best ?? ['origin', 'method:POST', 'method:PUT', 'header:content-type', 'expose:ETag']
 }
 
-/** Reads the bucket's CORS rules, reports what `origin` lacks, and with `apply` adds one complete rule. */
-export async function checkBucketCors (client: S3Client, bucket: string, options: CheckCorsOptions): Promise<CorsReport> {
+/**
+ * What to do about a bucket's CORS rules for `origin`: the report, and the rules to write back when a rule is
+ * missing and `apply` is set (the existing ones kept as they are, plus one complete rule).
+ */
+export function planCors (rules: CORSRule[], options: CheckCorsOptions): { report: CorsReport, write?: CORSRule[] } {
   const rule = uploadRule(options.origin)
-  let rules: CORSRule[] = []
-  try {
-    rules = (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? []
-  } catch (err) {
-    // A bucket without CORS answers NoSuchCORSConfiguration: that is "no rules", not a failure.
-    if ((err as Error).name !== 'NoSuchCORSConfiguration') throw mapS3Error(err, `CORS of ${bucket}`)
-  }
   const missing = missingFor(rules, options.origin)
-  if (missing.length === 0 || options.apply !== true) return { ok: missing.length === 0, missing, applied: false, rule }
-  try {
-    await client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [...rules, rule] } }))
-  } catch (err) {
-    throw mapS3Error(err, `CORS of ${bucket}`)
-  }
-  return { ok: true, missing, applied: true, rule }
+  if (missing.length === 0 || options.apply !== true) return { report: { ok: missing.length === 0, missing, applied: false, rule } }
+  return { report: { ok: true, missing, applied: true, rule }, write: [...rules, rule] }
 }

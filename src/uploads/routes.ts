@@ -1,12 +1,12 @@
 /**
  * Ready-made direct-upload routes (opt-in): a ticket, a confirm and a download link, each behind the same
- * authenticate/authorize hooks and CSRF rule as the browse routes. The uploader's id travels in the object's
- * metadata, so only its owner (or an admin) may confirm or link it.
+ * authenticate/authorize hooks, CSRF rule and audit trail as the browse routes. The uploader's id travels in
+ * the object's metadata, so only its owner (or an admin) may confirm or link it.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_NOT_FOUND } from '../errors.js'
-import { hasRequestedWith, identify, requireAllowed } from '../browse/permissions.js'
-import type { Authenticate, Authorize } from '../browse/options.js'
+import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_INVALID_OPTION, FST_S3S_NOT_FOUND } from '../errors.js'
+import { hasRequestedWith, identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
+import { MAX_LINK_TTL_SECONDS } from '../operations/links.js'
 import type { UploadServiceOptions } from './upload-service.js'
 
 /** Options of the upload routes plugin. */
@@ -19,6 +19,11 @@ export interface UploadRoutesOptions {
   authorize?: Authorize
   /** Users who may confirm and link anyone's uploads. Default: nobody. */
   isAdmin?: (user: string | null) => boolean | Promise<boolean>
+  /**
+   * The name `authorize` and the audit records get as `namespace`, so one `authorize` can serve these routes
+   * and the browse namespaces. It must not be a browse namespace's name. Default `'uploads'`.
+   */
+  namespace?: string
 }
 
 const ticketSchema = {
@@ -44,7 +49,7 @@ const linkSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { downloadName: { type: 'string', maxLength: 255 }, expiresIn: { type: 'integer', minimum: 1, maximum: 604800 } }
+    properties: { downloadName: { type: 'string', maxLength: 255 }, expiresIn: { type: 'integer', minimum: 1, maximum: MAX_LINK_TTL_SECONDS } }
   }
 } as const
 
@@ -56,11 +61,36 @@ const linkSchema = {
  * app.register(s3UploadRoutes, { uploads: { maxFileSize: 10 * 1024 * 1024, allowedContentTypes: ['image/png'] }, authenticate })
  */
 export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (app, opts) => {
+  if (!app.hasDecorator('storage')) throw new FST_S3S_INVALID_OPTION('s3UploadRoutes: register the fastify-s3-storage plugin first')
+  const namespace = opts.namespace ?? 'uploads'
+  if (typeof namespace !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(namespace)) {
+    throw new FST_S3S_INVALID_OPTION('s3UploadRoutes: "namespace" must be 1-63 letters, digits, "-" or "_"')
+  }
+  if (app.storage.browseNamespaces.has(namespace)) {
+    throw new FST_S3S_INVALID_OPTION(`s3UploadRoutes: "namespace" "${namespace}" is a browse namespace too; give the upload routes another one`)
+  }
+  if (opts.authenticate !== undefined && typeof opts.authenticate !== 'function') throw new FST_S3S_INVALID_OPTION('s3UploadRoutes: "authenticate" must be a function')
+  if (opts.authorize !== undefined && typeof opts.authorize !== 'function') throw new FST_S3S_INVALID_OPTION('s3UploadRoutes: "authorize" must be a function')
   const service = app.storage.uploads(opts.uploads)
+  const audit = app.storageAudit
 
   const userOf = async (req: FastifyRequest): Promise<string | null> => await identify(opts.authenticate, req)
-  const allow = async (user: string | null, action: 'presign' | 'upload' | 'download', key: string): Promise<void> =>
-    await requireAllowed(opts.authorize, user, action, 'uploads', key)
+
+  /** Runs an action on a key behind `authorize`, and writes its audit record whatever the outcome. */
+  async function audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, key: string, fn: () => Promise<T>): Promise<T> {
+    let statusCode = 500
+    try {
+      await requireAllowed(opts.authorize, user, action, namespace, key)
+      const result = await fn()
+      statusCode = 200
+      return result
+    } catch (err) {
+      statusCode = (err as { statusCode?: number }).statusCode ?? 500
+      throw err
+    } finally {
+      audit.record(req, { action, namespace, bucket: '', key, user, statusCode })
+    }
+  }
 
   // Only the owner or an admin: anonymous uploads (no authenticate hook) have no owner and are open.
   async function checkOwner (user: string | null, key: string): Promise<void> {
@@ -81,27 +111,32 @@ export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (ap
   app.post('/uploads', { schema: ticketSchema }, async (req) => {
     const body = req.body as { filename: string, contentType?: string, size?: number, metadata?: Record<string, string> }
     const user = await userOf(req)
-    await allow(user, 'presign', body.filename)
-    return await service.createUpload({ ...body, owner: user ?? undefined })
+    return await audited(req, user, 'presign', body.filename, async () => await service.createUpload({ ...body, owner: user ?? undefined }))
   })
 
   app.post('/uploads/confirm', { schema: confirmSchema }, async (req, reply) => {
     const { key } = req.body as { key: string }
     const user = await userOf(req)
-    await allow(user, 'upload', key)
-    await checkOwner(user, key)
-    const record = await service.confirmUpload(key)
-    if (record === null) throw new FST_S3S_NOT_FOUND(key)
+    const record = await audited(req, user, 'upload', key, async () => {
+      await checkOwner(user, key)
+      const record = await service.confirmUpload(key)
+      if (record === null) throw new FST_S3S_NOT_FOUND(key)
+      return record
+    })
     return reply.code(200).send(record)
   })
 
-  app.get('/uploads/:key/link', { schema: linkSchema }, async (req) => {
+  // `{ url, expiresIn }`: the lifetime the link really got (a profile ceiling may have shortened it), the
+  // same as the browse share-link route reports.
+  app.get('/uploads/:key/link', { schema: linkSchema }, async (req, reply) => {
     const { key } = req.params as { key: string }
     const query = req.query as { downloadName?: string, expiresIn?: number }
     const user = await userOf(req)
-    await allow(user, 'download', key)
-    await checkOwner(user, key)
-    const url = await service.getDownloadLink(key, query)
-    return { url, expiresIn: query.expiresIn ?? 3600 }
+    const link = await audited(req, user, 'download', key, async () => {
+      await checkOwner(user, key)
+      return await service.signDownloadLink(key, query)
+    })
+    reply.header('cache-control', 'no-store')
+    return link
   })
 }

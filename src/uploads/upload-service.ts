@@ -7,14 +7,14 @@
  * SeaweedFS (and other S3-compatible stores), and a metadata flag can only be read with one HEAD per object.
  * A prefix works the same on AWS and every store, and a listing is all cleanup needs. Times are in seconds.
  */
-import { extname } from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
-import { FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_UPLOAD_REJECTED } from '../errors.js'
-import { buildKey, checkPath, hashKey, normalizePrefix } from '../keys.js'
-import { StorageOperations } from '../operations/storage-operations.js'
-import { mapS3Error } from '../operations/s3-errors.js'
+import {
+  FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, isNotFound
+} from '../errors.js'
+import { buildKey, checkPath, extensionOf, hashKey, normalizePrefix } from '../keys.js'
+import { normalizeMetadata } from '../operations/metadata.js'
+import { StorageOperations, type SignedLink } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 
 /** Options of an upload service (`app.storage.uploads(options)`). */
@@ -41,7 +41,11 @@ export interface CreateUploadInput {
   contentType?: string
   /** The size the client declares, in bytes; refused early when over the limit. */
   size?: number
-  /** Extra metadata (any Unicode; stored URL-encoded), fixed by the policy. */
+  /**
+   * Extra metadata, fixed by the policy. Names as S3 takes them (ASCII letters, digits, `-`, `_` and the
+   * other HTTP token characters, any case; S3 stores them lower-cased); values any Unicode (stored
+   * URL-encoded, decoded again in the record). `original-filename` and `uploaded-by` are the service's own.
+   */
   metadata?: Record<string, string>
   /** Who uploads: kept as `uploaded-by` so only they (or an admin) may confirm or link it. */
   owner?: string
@@ -80,13 +84,12 @@ export interface UploadRecord {
 const PENDING = 'pending/'
 const META_FILENAME = 'original-filename'
 const META_OWNER = 'uploaded-by'
-const META_KEY = /^[a-z0-9][a-z0-9-]{0,63}$/
 
 function defaultKey (filename: string): string {
   const now = new Date()
-  const ext = extname(filename)
+  const ext = extensionOf(filename).toLowerCase()
   const date = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`
-  return `${date}/${randomUUID()}${/^\.[A-Za-z0-9_-]{1,16}$/.test(ext) ? ext.toLowerCase() : ''}`
+  return `${date}/${randomUUID()}${ext === '' ? '' : '.' + ext}`
 }
 
 function baseType (contentType: string): string {
@@ -105,14 +108,16 @@ export class UploadService {
   private readonly keyGenerator: (filename: string) => string
 
   constructor (registry: ProfileRegistry, options: UploadServiceOptions, log: FastifyBaseLogger = registry.log) {
-    if (!Number.isSafeInteger(options?.maxFileSize) || options.maxFileSize < 1) throw new FST_S3S_INVALID_ARGUMENT('uploads: "maxFileSize" must be a positive whole number of bytes')
+    if (!Number.isSafeInteger(options?.maxFileSize) || options.maxFileSize < 1) throw new FST_S3S_INVALID_OPTION('uploads: "maxFileSize" must be a positive whole number of bytes')
     if (options.allowedContentTypes !== undefined && (!Array.isArray(options.allowedContentTypes) || options.allowedContentTypes.length === 0)) {
-      throw new FST_S3S_INVALID_ARGUMENT('uploads: "allowedContentTypes" must list at least one type')
+      throw new FST_S3S_INVALID_OPTION('uploads: "allowedContentTypes" must list at least one type')
     }
     const expiration = options.expirationSeconds ?? 600
-    if (!Number.isFinite(expiration) || expiration < 1) throw new FST_S3S_INVALID_ARGUMENT('uploads: "expirationSeconds" must be positive')
+    if (!Number.isFinite(expiration) || expiration < 1) throw new FST_S3S_INVALID_OPTION('uploads: "expirationSeconds" must be positive')
+    if (options.keyGenerator !== undefined && typeof options.keyGenerator !== 'function') throw new FST_S3S_INVALID_OPTION('uploads: "keyGenerator" must be a function')
     this.registry = registry
     this.log = log
+    if (options.profile !== undefined && !registry.names.includes(options.profile)) throw new FST_S3S_INVALID_OPTION(`uploads: profile "${options.profile}" is not one of the profiles (${registry.names.join(', ')})`)
     this.profile = registry.profile(options.profile).name
     this.maxFileSize = options.maxFileSize
     this.allowedTypes = options.allowedContentTypes === undefined ? undefined : new Set(options.allowedContentTypes.map(baseType))
@@ -125,16 +130,16 @@ export class UploadService {
     return new StorageOperations(this.registry, { profile: this.profile, location: this.uploadPrefix === '' ? undefined : this.uploadPrefix, log: this.log })
   }
 
-  /** The full prefix every key of this service lives under, and where it is. */
-  private async root (): Promise<{ bucket: string, root: string }> {
+  /** The full prefix every key of this service lives under. */
+  private async root (): Promise<string> {
     const target = await this.registry.profile(this.profile).target()
-    return { bucket: target.bucket, root: buildKey(target.prefix, this.uploadPrefix, '', { folder: true }) }
+    return buildKey(target.prefix, this.uploadPrefix, '', { folder: true })
   }
 
   /** Splits a full key into its path relative to the upload prefix, refusing keys outside it. */
   private async relative (key: string): Promise<{ pending: string, final: string }> {
     if (typeof key !== 'string') throw new FST_S3S_INVALID_KEY('key must be a string')
-    const { root } = await this.root()
+    const root = await this.root()
     if (!key.startsWith(root)) throw new FST_S3S_INVALID_KEY('not a key of this upload service')
     const rel = checkPath(key.slice(root.length), 'key')
     const final = rel.startsWith(PENDING) ? rel.slice(PENDING.length) : rel
@@ -145,21 +150,22 @@ export class UploadService {
   /** Signs a presigned POST for one file, after checking its declared type and size. */
   async createUpload (input: CreateUploadInput): Promise<UploadTicket> {
     const filename = typeof input?.filename === 'string' ? input.filename.trim() : ''
-    if (filename === '' || filename.length > 1024) throw new FST_S3S_UPLOAD_REJECTED('a filename of 1 to 1024 characters is required')
+    if (filename === '' || filename.length > 1024) throw new FST_S3S_INVALID_ARGUMENT('a filename of 1 to 1024 characters is required')
     const contentType = input.contentType === undefined ? undefined : baseType(input.contentType)
     if (this.allowedTypes !== undefined && (contentType === undefined || !this.allowedTypes.has(contentType))) {
-      throw new FST_S3S_UPLOAD_REJECTED(`content type "${contentType ?? '(none)'}" is not one of ${[...this.allowedTypes].join(', ')}`)
+      throw new FST_S3S_TYPE_NOT_ALLOWED(`content type "${contentType ?? '(none)'}" is not one of ${[...this.allowedTypes].join(', ')}`)
     }
-    if (input.size !== undefined && (!Number.isSafeInteger(input.size) || input.size < 0 || input.size > this.maxFileSize)) {
-      throw new FST_S3S_UPLOAD_REJECTED(`a file of ${input.size} bytes is over the limit of ${this.maxFileSize}`)
-    }
+    if (input.size !== undefined && (!Number.isSafeInteger(input.size) || input.size < 0)) throw new FST_S3S_INVALID_ARGUMENT('"size" must be a whole number of bytes')
+    if (input.size !== undefined && input.size > this.maxFileSize) throw new FST_S3S_TOO_LARGE(`a file of ${input.size} bytes is over the limit of ${this.maxFileSize}`)
     const generated = this.keyGenerator(filename)
     const rel = checkPath(generated, 'key')
     if (rel.startsWith(PENDING)) throw new FST_S3S_INVALID_KEY(`generated keys must not start with "${PENDING}"`)
-    const metadata: Record<string, string> = {}
-    for (const [name, value] of Object.entries(input.metadata ?? {})) {
-      if (!META_KEY.test(name) || name === META_FILENAME || name === META_OWNER) throw new FST_S3S_INVALID_ARGUMENT(`metadata key "${name.slice(0, 64)}" is not allowed`)
-      metadata[name] = encodeURIComponent(String(value))
+    const encoded: Record<string, string> = {}
+    for (const [name, value] of Object.entries(input.metadata ?? {})) encoded[name] = encodeURIComponent(String(value))
+    // The shared rule (names as S3 takes them, lower-cased), then the service's own two names on top.
+    const metadata = normalizeMetadata(encoded) ?? {}
+    for (const reserved of [META_FILENAME, META_OWNER]) {
+      if (reserved in metadata) throw new FST_S3S_INVALID_ARGUMENT(`metadata name "${reserved}" is the upload service's own (it records the ${reserved === META_FILENAME ? 'original filename' : 'uploader'})`)
     }
     metadata[META_FILENAME] = encodeURIComponent(filename)
     if (input.owner !== undefined) metadata[META_OWNER] = encodeURIComponent(input.owner)
@@ -173,7 +179,8 @@ export class UploadService {
   /**
    * Confirms an upload: re-checks its size and type (not every S3-compatible store enforces POST policies),
    * moves it to its final key and returns its record; `null` when nothing was uploaded. An object that breaks
-   * the limits is deleted and refused with `FST_S3S_UPLOAD_REJECTED`. Confirming twice returns the record.
+   * the limits is deleted and refused (`FST_S3S_TOO_LARGE` 413, `FST_S3S_TYPE_NOT_ALLOWED` 415). Confirming
+   * twice returns the record.
    */
   async confirmUpload (key: string): Promise<UploadRecord | null> {
     const { pending, final } = await this.relative(key)
@@ -182,10 +189,10 @@ export class UploadService {
     try {
       info = await ops.head(pending)
     } catch (err) {
-      if ((err as { code?: string }).code !== 'FST_S3S_NOT_FOUND') throw err
+      if (!isNotFound(err)) throw err
       // Already confirmed (a second call), or never uploaded.
-      return await ops.head(final).then((done) => this.record(done), (e: { code?: string }) => {
-        if (e.code === 'FST_S3S_NOT_FOUND') return null
+      return await ops.head(final).then((done) => this.record(done), (e: unknown) => {
+        if (isNotFound(e)) return null
         throw e
       })
     }
@@ -195,7 +202,8 @@ export class UploadService {
     if (tooBig || badType) {
       await ops.deleteFile(pending)
       this.log.warn({ keyHash: hashKey(info.key), size: info.size, contentType: type }, 'upload refused at confirm and deleted')
-      throw new FST_S3S_UPLOAD_REJECTED(tooBig ? `${info.size} bytes is over the limit of ${this.maxFileSize}` : `content type "${type ?? '(none)'}" is not allowed`)
+      if (tooBig) throw new FST_S3S_TOO_LARGE(`${info.size} bytes is over the limit of ${this.maxFileSize}`)
+      throw new FST_S3S_TYPE_NOT_ALLOWED(`content type "${type ?? '(none)'}" is not allowed`)
     }
     await ops.copyFile(pending, { toFilename: final })
     await ops.deleteFile(pending)
@@ -222,7 +230,7 @@ export class UploadService {
       try {
         return this.record(await this.operations().head(path))
       } catch (err) {
-        if ((err as { code?: string }).code !== 'FST_S3S_NOT_FOUND') throw err
+        if (!isNotFound(err)) throw err
       }
     }
     return null
@@ -230,6 +238,11 @@ export class UploadService {
 
   /** A presigned GET of a confirmed upload, saved under `downloadName` (default: the original filename). `expiresIn` in seconds (default 3600). */
   async getDownloadLink (key: string, options: { downloadName?: string, expiresIn?: number } = {}): Promise<string> {
+    return (await this.signDownloadLink(key, options)).url
+  }
+
+  /** Like {@link getDownloadLink}, with the lifetime the link really got (after the profile's clamps). */
+  async signDownloadLink (key: string, options: { downloadName?: string, expiresIn?: number } = {}): Promise<SignedLink> {
     const { final } = await this.relative(key)
     const ops = this.operations()
     let downloadName = options.downloadName
@@ -238,7 +251,7 @@ export class UploadService {
       const info = await ops.head(final)
       downloadName = this.record(info).filename
     }
-    return await ops.getDownloadLink(final, (options.expiresIn ?? 3600) / 60, { downloadName: downloadName === '' ? undefined : downloadName })
+    return await ops.signDownloadLink(final, { expireSeconds: options.expiresIn ?? 3600, downloadName: downloadName === '' ? undefined : downloadName })
   }
 
   /**
@@ -256,26 +269,12 @@ export class UploadService {
       if (stale.length === 1000) deleted += (await ops.deleteFiles(stale.splice(0))).deleted.length
     }
     if (stale.length > 0) deleted += (await ops.deleteFiles(stale)).deleted.length
-    const profile = this.registry.profile(this.profile)
-    const { bucket, root: prefix } = await this.root()
     let aborted = 0
-    let keyMarker: string | undefined
-    let uploadIdMarker: string | undefined
-    try {
-      do {
-        const page = await profile.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
-        for (const upload of page.Uploads ?? []) {
-          if (upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff) {
-            await profile.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
-            aborted++
-          }
-        }
-        const more = page.IsTruncated === true
-        keyMarker = more ? page.NextKeyMarker : undefined
-        uploadIdMarker = more ? page.NextUploadIdMarker : undefined
-      } while (keyMarker !== undefined)
-    } catch (err) {
-      throw mapS3Error(err, 'multipart uploads')
+    for await (const upload of ops.listMultipartUploads()) {
+      if (upload.initiated !== undefined && upload.initiated.getTime() < cutoff) {
+        await ops.abortMultipartUpload(upload.key, upload.uploadId)
+        aborted++
+      }
     }
     this.log.info({ deleted, aborted, olderThan }, 'upload orphans cleaned up')
     return { deleted, aborted }

@@ -1,12 +1,11 @@
 /**
- * Who may do what in a namespace: the host's `authenticate` and `authorize` hooks, an allow-list helper,
- * and the CSRF rule for state-changing routes.
+ * The guards every route of the plugin goes through, browse and upload routes alike: the host's
+ * `authenticate` and `authorize` hooks, an allow-list helper, and the CSRF rule for state-changing routes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_UNAUTHENTICATED } from '../errors.js'
-import type { Authenticate, Authorize } from './options.js'
 
-/** The actions `authorize` is asked about. */
+/** The actions `authorize` is asked about, by the browse routes and the upload routes. */
 export const BrowseActions = {
   list: 'list',
   download: 'download',
@@ -18,6 +17,11 @@ export const BrowseActions = {
 
 /** One of {@link BrowseActions}. */
 export type BrowseAction = typeof BrowseActions[keyof typeof BrowseActions]
+
+/** Who the user is: an id (an email, say), or null for "not signed in" (401). */
+export type Authenticate = (req: FastifyRequest) => Promise<string | null> | string | null
+/** Whether a user may do an action on a key of a namespace. */
+export type Authorize = (user: string | null, action: BrowseAction, namespace: string, key: string) => Promise<boolean> | boolean
 
 /**
  * Builds an `authorize` that lets through users whose id is one of `emails` or ends with `@<domain>` for

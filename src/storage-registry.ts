@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { StorageOperations } from './operations/storage-operations.js'
 import { ProfileRegistry } from './profiles/registry.js'
-import { checkBucketCors, type CheckCorsOptions, type CorsReport } from './uploads/cors.js'
+import { planCors, type CheckCorsOptions, type CorsReport } from './uploads/cors.js'
 import { UploadService, type UploadServiceOptions } from './uploads/upload-service.js'
 
 /** A StorageOperations subclass, as `use()` takes it. */
@@ -13,6 +13,13 @@ export type StorageOperationsClass<T extends StorageOperations> = new (registry:
 
 /** The registry decorated as `app.storage`. */
 export class StorageRegistry extends ProfileRegistry {
+  /**
+   * Names of the browse namespaces mounted on this app, so other route sets (the upload routes) can refuse
+   * to share one.
+   * @internal
+   */
+  readonly browseNamespaces = new Set<string>()
+
   /**
    * Operations on a profile (the default one when none is given).
    *
@@ -52,8 +59,9 @@ export class StorageRegistry extends ProfileRegistry {
    * missing rule without touching the others.
    */
   async checkCors (profile: string | undefined, options: CheckCorsOptions): Promise<CorsReport> {
-    const p = this.profile(profile)
-    const { bucket } = await p.target()
-    return await checkBucketCors(p.client, bucket, options)
+    const ops = this.operations(profile)
+    const { report, write } = planCors(await ops.bucketCors(), options)
+    if (write !== undefined) await ops.setBucketCors(write)
+    return report
   }
 }

@@ -1,14 +1,15 @@
 /**
- * The audit trail: one structured record per action per file, on a child of the app's logger bound with
- * `{ name: 'audit' }`, and as a `record` event for host code. Control and bidi characters are written as
- * visible `\uXXXX` escapes in every field, so no value can forge a line even in a pretty-printed log.
+ * The audit trail of the browse and upload routes: one structured record per action per file, on a child
+ * of the app's logger bound with `{ name: 'audit' }`, and as a `record` event for host code. Control and
+ * bidi characters are written as visible `\uXXXX` escapes in every field, so no value can forge a line even
+ * in a pretty-printed log.
  */
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { hashKey } from '../keys.js'
-import type { BrowseAction } from './permissions.js'
+import type { BrowseAction } from './guards.js'
 
-/** ok below 400; denied for 401, 403, 409; error otherwise (413, 5xx and other client errors). */
+/** ok below 400; denied for 401, 403, 409 and 415 (refused by a rule); error otherwise (413, 5xx and other client errors). */
 export type AuditResult = 'ok' | 'denied' | 'error'
 
 /** One audit record. */
@@ -47,7 +48,7 @@ export function cutBytes (value: string, max: number): string {
 /** The result class of a status code. */
 export function resultOf (statusCode: number): AuditResult {
   if (statusCode < 400) return 'ok'
-  if (statusCode === 401 || statusCode === 403 || statusCode === 409) return 'denied'
+  if (statusCode === 401 || statusCode === 403 || statusCode === 409 || statusCode === 415) return 'denied'
   return 'error'
 }
 

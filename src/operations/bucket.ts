@@ -1,0 +1,44 @@
+/**
+ * Bucket-level calls: the CORS configuration and the multipart uploads in progress. Plain functions over
+ * (client, bucket); errors are mapped by the caller.
+ */
+import {
+  GetBucketCorsCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, type CORSRule, type S3Client
+} from '@aws-sdk/client-s3'
+
+/** The bucket's CORS rules; `[]` when it has none (S3 answers `NoSuchCORSConfiguration`). */
+export async function getBucketCors (client: S3Client, bucket: string): Promise<CORSRule[]> {
+  try {
+    return (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? []
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchCORSConfiguration') return []
+    throw err
+  }
+}
+
+/** Replaces the bucket's CORS rules. */
+export async function putBucketCors (client: S3Client, bucket: string, rules: CORSRule[]): Promise<void> {
+  await client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }))
+}
+
+/** A multipart upload S3 holds open. */
+export interface OpenMultipartUpload {
+  key: string
+  uploadId: string
+  initiated?: Date
+}
+
+/** Every multipart upload in progress under `prefix`, page by page. */
+export async function * listMultipartUploads (client: S3Client, bucket: string, prefix: string): AsyncGenerator<OpenMultipartUpload> {
+  let keyMarker: string | undefined
+  let uploadIdMarker: string | undefined
+  do {
+    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
+    for (const upload of page.Uploads ?? []) {
+      if (upload.Key !== undefined && upload.UploadId !== undefined) yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated }
+    }
+    const more = page.IsTruncated === true
+    keyMarker = more ? page.NextKeyMarker : undefined
+    uploadIdMarker = more ? page.NextUploadIdMarker : undefined
+  } while (keyMarker !== undefined)
+}

@@ -1,0 +1,241 @@
+/**
+ * The public option and result types of StorageOperations, in one place so the class itself stays a short
+ * list of methods. Lifetimes are in seconds unless a name says minutes.
+ */
+import type { Readable } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ByteRange } from './range.js'
+
+/** What an upload accepts: bytes in memory or a stream, which is never buffered whole. */
+export type UploadBody = Buffer | Uint8Array | string | Readable
+
+/** A downloaded object: a stream and its headers. */
+export interface DownloadedObject {
+  /** The bytes, piped from S3. Destroy it to stop the read early. */
+  body: Readable
+  contentType?: string
+  contentLength?: number
+  /** Set for ranged reads: `bytes a-b/size`. */
+  contentRange?: string
+  etag?: string
+  lastModified?: Date
+  contentEncoding?: string
+  contentDisposition?: string
+  metadata: Record<string, string>
+}
+
+/** A key S3 refused to delete. */
+export interface DeleteFailure {
+  key: string
+  bucket: string
+  code: string
+  message: string
+}
+
+/** Options every operation takes. */
+export interface CallOptions {
+  /** A folder inside the profile's prefix (a value of your location enum). Default: the instance's. */
+  location?: string
+  /** The profile to use. Default: the instance's, else the registry's default. */
+  profile?: string
+}
+
+/** Options of the constructor. */
+export interface StorageOperationsOptions {
+  /** Profile name. Default: the subclass's `storageProfile`, else the registry's default. */
+  profile?: string
+  /** Location. Default: the subclass's `storageLocation`, else none. */
+  location?: string
+  /** Logger. Default: the registry's (the app's) logger; `req.storage` passes `req.log`. */
+  log?: FastifyBaseLogger
+}
+
+/** Options of {@link StorageOperations.uploadFile}. */
+export interface UploadFileOptions extends CallOptions {
+  /** Store under the given name instead of a fresh UUID name. Default false. */
+  preserveFilename?: boolean
+  /** Content-Type. Default: guessed from the extension, else `application/octet-stream`. */
+  contentType?: string
+  /** Content-Encoding, e.g. `gzip`. */
+  contentEncoding?: string
+  /** User metadata (`x-amz-meta-*`): ASCII keys and values, as S3 requires. */
+  metadata?: Record<string, string>
+  /** Refuse bodies larger than this many bytes with `FST_S3S_TOO_LARGE` (413), leaving nothing behind. */
+  maxBytes?: number
+  /** Refuse to overwrite an existing object (`FST_S3S_PRECONDITION_FAILED`, 412). Default false. */
+  ifNoneMatch?: boolean
+  /** Aborts the upload, and its multipart upload, when it fires. */
+  signal?: AbortSignal
+}
+
+/** What an upload stored. */
+export interface UploadedFile {
+  /** The full S3 key, profile prefix included. */
+  key: string
+  /** The stored name, relative to the location (a UUID name unless `preserveFilename`). */
+  filename: string
+  /** Bytes stored. */
+  size: number
+  /** The object's ETag. */
+  etag?: string
+  /** Content-Type it was stored with. */
+  contentType: string
+}
+
+/** Options of {@link StorageOperations.downloadFile}. */
+export interface DownloadFileOptions extends CallOptions {
+  /** `{ start, end }` (inclusive) or a single `'bytes=a-b'` range. */
+  range?: ByteRange | string
+  /** An ETag the caller has; when it still matches, `FST_S3S_NOT_MODIFIED` (304) is thrown. */
+  ifNoneMatch?: string
+  /** When the object has not changed since this date, `FST_S3S_NOT_MODIFIED` (304) is thrown. */
+  ifModifiedSince?: Date
+  /** Stops the S3 read when it fires. */
+  signal?: AbortSignal
+}
+
+/** Options of {@link StorageOperations.copyFile}. */
+export interface CopyFileOptions extends CallOptions {
+  /** Destination profile. Default: the source's. */
+  toProfile?: string
+  /** Destination location. Default: the source's. */
+  toLocation?: string
+  /** Destination name. Default: the source's. */
+  toFilename?: string
+}
+
+/** Result of {@link StorageOperations.copyFile}. */
+export interface CopiedFile {
+  /** Full destination key. */
+  key: string
+  /** Destination name, relative to its location. */
+  filename: string
+  /** `server-side` when S3 copied it; `streamed` when the bytes went through the app (different endpoints). */
+  method: 'server-side' | 'streamed'
+}
+
+/** One item of {@link StorageOperations.deleteFiles}: a name, or a name with its own profile and location. */
+export type DeleteItem = string | { filename: string, profile?: string, location?: string }
+
+/** Result of {@link StorageOperations.deleteFiles}. */
+export interface DeleteFilesResult {
+  /** Full keys deleted. */
+  deleted: string[]
+  /** Keys S3 refused, with its error code. */
+  failed: DeleteFailure[]
+}
+
+/** Options of {@link StorageOperations.getDownloadLink}. */
+export interface DownloadLinkOptions extends CallOptions {
+  /** The browser saves the file under this name (any Unicode; RFC 6266/5987 encoded). */
+  downloadName?: string
+  /** Content-Type S3 answers with. */
+  contentType?: string
+}
+
+/** Options of {@link StorageOperations.getUploadLink}. */
+export interface UploadLinkOptions extends CallOptions {
+  /** The exact Content-Type the uploader must send. Default `application/octet-stream`. */
+  contentType?: string
+}
+
+/** Options of {@link StorageOperations.createUploadPost}. */
+export interface UploadPostOptions extends CallOptions {
+  /** Largest file accepted, in bytes (the file itself, not the form). Default and maximum 5 GiB. */
+  maxBytes?: number
+  /** The exact Content-Type the form must send. Default: any. */
+  contentType?: string
+  /** Lifetime of the policy, in **seconds**. Default 3600, clamped to the profile ceiling. */
+  expireSeconds?: number
+  /** `x-amz-meta-*` values fixed by the policy. */
+  metadata?: Record<string, string>
+}
+
+/** A presigned POST ready to hand to a browser. */
+export interface UploadPost {
+  /** Where to POST the multipart form. */
+  url: string
+  /** Form fields to send, in order, before the `file` field. */
+  fields: Record<string, string>
+  /** The full S3 key the file will get. */
+  key: string
+  /** Seconds the policy is valid for (after clamping). */
+  expiresIn: number
+  /** Largest file accepted, in bytes. */
+  maxBytes: number
+}
+
+/** An object's headers. */
+export interface FileInfo {
+  /** Full S3 key. */
+  key: string
+  /** Bytes. */
+  size: number
+  contentType?: string
+  etag?: string
+  lastModified?: Date
+  metadata: Record<string, string>
+}
+
+/** Options of {@link StorageOperations.list}. */
+export interface ListOptions extends CallOptions {
+  /** A folder under the location to list, e.g. `2024/`. Default: the location's root. */
+  prefix?: string
+  /** `/` groups keys into folders; `''` lists every key under the prefix flat. Default `/`. */
+  delimiter?: '/' | ''
+  /** The `nextCursor` of the previous page. */
+  cursor?: string
+  /** Keys per page, 1–1000. Default 1000. */
+  limit?: number
+}
+
+/** A file in a listing. */
+export interface ListedFile {
+  /** Name relative to the location (what the other methods take). */
+  name: string
+  /** Full S3 key. */
+  key: string
+  size: number
+  lastModified?: Date
+  etag?: string
+}
+
+/** A folder (common prefix) in a listing. */
+export interface ListedFolder {
+  /** Folder path relative to the location, ending in `/`. */
+  name: string
+  /** Full S3 prefix. */
+  prefix: string
+}
+
+/** One page of a listing. */
+export interface ListPage {
+  files: ListedFile[]
+  folders: ListedFolder[]
+  /** Pass to the next `list()` call; `undefined` on the last page. */
+  nextCursor?: string
+}
+
+/** Options of {@link StorageOperations.signDownloadLink}. */
+export interface SignDownloadLinkOptions extends DownloadLinkOptions {
+  /** Lifetime in **seconds**. Default 3600; clamped to the profile ceiling and the signing credentials' life. */
+  expireSeconds?: number
+}
+
+/** A presigned link and how long it really lives (after the profile's clamps). */
+export interface SignedLink {
+  url: string
+  /** Seconds the link is valid for. */
+  expiresIn: number
+}
+
+/** A multipart upload in progress, as {@link StorageOperations.listMultipartUploads} finds it. */
+export interface MultipartUploadInfo {
+  /** Full S3 key. */
+  key: string
+  /** Name relative to the location. */
+  name: string
+  uploadId: string
+  /** When S3 says it was started. */
+  initiated?: Date
+}
