@@ -22,9 +22,19 @@
 // rounds; its time per link over the signer's (and the plugin's) time per link is the share of the time
 // left in hashing.
 //
-// Env knobs: BENCH_ROUNDS (30), BENCH_LOOP_MS (250), BENCH_WARMUP_MS (1000).
+// Second figure for the same share, from a CPU profile: a child process runs each of signer and
+// getDownloadLink alone for BENCH_PROFILE_MS under `node --cpu-prof`, and the share is the samples whose
+// innermost frame is Node's crypto (node:crypto, node:internal/crypto/*) over all samples from the first
+// link on (garbage collection included, idle excluded). The loop figure counts the hashing's own string
+// building and garbage as hashing, so it is the upper bound; the profile's is the lower one.
+//
+// Env knobs: BENCH_ROUNDS (30), BENCH_LOOP_MS (250), BENCH_WARMUP_MS (1000), BENCH_PROFILE_MS (2000, 0: no profile).
+import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -37,6 +47,7 @@ import { median, pairedInterval, printResult, rotations, round } from './support
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30)
 const LOOP_MS = Number(process.env.BENCH_LOOP_MS ?? 250)
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000)
+const PROFILE_MS = Number(process.env.BENCH_PROFILE_MS ?? 2000)
 const TARGET = 10
 
 // Same key shape as presign.js: a few folders and a name, different each call.
@@ -93,7 +104,8 @@ async function smithyVariant (client) {
 
 /** What every link has to hash, at the signer's sizes: SHA-256 of the canonical request, HMAC of the string to sign. */
 function hmacOnly (sampleUrl) {
-  const key = crypto.createHmac('sha256', 'k').update('d').digest()
+  // A KeyObject, as the signer keeps its signing key.
+  const key = crypto.createSecretKey(crypto.createHmac('sha256', 'k').update('d').digest())
   const sha256Hex = typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex')
   const u = new URL(sampleUrl)
   // The canonical request of that link, with the key's number as a slot: the same text the signer hashes.
@@ -185,6 +197,11 @@ async function main () {
     const hmacSharePlugin = med.plugin.cpu / med.hmac.cpu
     console.log(`  hashing (SHA-256 + HMAC) alone: ${Math.round(med.hmac.cpu)} per CPU-second = ${round(100 * hmacShareSigner, 1)}% of the signer's time per link, ${round(100 * hmacSharePlugin, 1)}% of getDownloadLink's`)
 
+    const profiled = PROFILE_MS > 0 ? { signer: profileShare('signer'), plugin: profileShare('plugin') } : undefined
+    if (profiled !== undefined) {
+      console.log(`  --cpu-prof, samples in Node's crypto: ${round(100 * profiled.signer, 1)}% of the signer's, ${round(100 * profiled.plugin, 1)}% of getDownloadLink's (${PROFILE_MS} ms each, in a child process)`)
+    }
+
     printResult({
       name: 'presign-fast',
       description: 'getDownloadLink / raw getSignedUrl, links per second (fast path when wired)',
@@ -208,10 +225,11 @@ async function main () {
     })
     printResult({
       name: 'presign-fast-hmac-share',
-      description: 'CPU time per link spent in SHA-256 + HMAC, share of the signer / of getDownloadLink',
+      description: 'CPU time per link spent in SHA-256 + HMAC, share of the signer / of getDownloadLink (hashing loop; cpu-prof)',
       ratio: round(hmacShareSigner),
       target: null,
-      ofPlugin: round(hmacSharePlugin)
+      ofPlugin: round(hmacSharePlugin),
+      ...(profiled === undefined ? {} : { cpuProf: { signer: round(profiled.signer), plugin: round(profiled.plugin) } })
     })
   } finally {
     raw.destroy()
@@ -219,4 +237,54 @@ async function main () {
   }
 }
 
-await main()
+/** Runs `variant` alone in a child under --cpu-prof; the share of its samples whose innermost frame is Node's crypto. */
+function profileShare (variant) {
+  const dir = mkdtempSync(join(tmpdir(), 'presign-fast-prof-'))
+  try {
+    const child = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, fileURLToPath(import.meta.url), '--profile-child', variant], { stdio: ['ignore', 'ignore', 'inherit'] })
+    if (child.status !== 0) throw new Error(`the profiling child (${variant}) exited with ${child.status}`)
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+    const parent = new Map()
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+    const inLink = (id) => {
+      for (let n = id; n !== undefined; n = parent.get(n)) {
+        const { functionName, url } = byId.get(n).callFrame
+        if (url.endsWith('/signer.js') || (functionName === 'getDownloadLink' && url.endsWith('/storage-operations.js'))) return true
+      }
+      return false
+    }
+    let started = false
+    let total = 0
+    let inCrypto = 0
+    for (let i = 0; i < profile.samples.length; i++) {
+      const id = profile.samples[i]
+      const dt = profile.timeDeltas[i + 1] ?? 0
+      if (!started && !(started = inLink(id))) continue
+      const { functionName, url } = byId.get(id).callFrame
+      if (functionName === '(idle)') continue
+      total += dt
+      if (url === 'node:crypto' || url.startsWith('node:internal/crypto/')) inCrypto += dt
+    }
+    return inCrypto / total
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The child of profileShare(): one variant in a loop for PROFILE_MS, nothing else. */
+async function profileChild (variant) {
+  const app = Fastify({ logger: false })
+  await app.register(s3Storage, pluginOptions())
+  await app.ready()
+  const ops = app.storage.operations()
+  const signer = linkSigner(app.storage.profile().client)
+  const sign = variant === 'plugin' ? (i) => ops.getDownloadLink(keyFor(i), 60) : (i) => signer.presignGet(BUCKET, keyFor(i), 3600)
+  await sign(0)
+  await loop(sign, PROFILE_MS)
+  await app.close()
+}
+
+if (process.argv[2] === '--profile-child') await profileChild(process.argv[3])
+else await main()
