@@ -1,20 +1,19 @@
 /**
- * Presigned links: GET and PUT URLs and POST policies, with the profile's TTL ceiling and credential-expiry
- * policy applied. Link TTLs are clamped, never refused: a caller asking for too long gets the longest allowed
- * and a warning.
+ * Presigned links: GET, PUT and UploadPart URLs and POST policies, with the profile's TTL ceiling and
+ * credential-expiry policy applied, signed by the client's LinkSigner (signer.ts: a per-bucket fast path,
+ * byte for byte what `getSignedUrl` makes, never a checksum parameter). Link TTLs are clamped, never
+ * refused: a caller asking for too long gets the longest allowed and a warning.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import { dispositionHeader } from '../content-disposition.js'
 import { FST_S3S_INVALID_ARGUMENT } from '../errors.js'
 import { hashKey } from '../keys.js'
 import type { LinkTtlPolicy } from '../options.js'
 import type { StorageProfile } from '../profiles/registry.js'
+import { linkSigner, MAX_LINK_TTL_SECONDS, type SignPostOptions } from './signer.js'
 
-/** SigV4 presigned URLs live at most 7 days: the ceiling of every link lifetime. */
-export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600
+export { MAX_LINK_TTL_SECONDS }
 
 /** Largest object a single PUT or POST may carry (S3's limit). */
 export const MAX_SINGLE_UPLOAD_BYTES = 5 * 1024 ** 3
@@ -72,22 +71,24 @@ export interface PresignGetOptions {
 
 /** A presigned GET URL valid for `expiresIn` seconds. */
 export async function presignGet (client: S3Client, bucket: string, key: string, expiresIn: number, options: PresignGetOptions = {}): Promise<string> {
-  const command = new GetObjectCommand({
-    Bucket: bucket,
-    Key: key,
-    ResponseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName) : undefined,
-    ResponseContentType: options.contentType
+  return await linkSigner(client).presignGet(bucket, key, expiresIn, {
+    responseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName) : undefined,
+    responseContentType: options.contentType
   })
-  return getSignedUrl(client, command, { expiresIn })
 }
 
 /**
  * A presigned PUT URL valid for `expiresIn` seconds. Content-Type is a signed header, so the client must
- * send exactly `Content-Type: <contentType>` or S3 refuses the signature.
+ * send exactly `Content-Type: <contentType>` or S3 refuses the signature. Never a checksum parameter, whatever
+ * the profile's `checksums` (the SDK would sign the CRC32 of an empty body, failing every real upload).
  */
 export async function presignPut (client: S3Client, bucket: string, key: string, expiresIn: number, contentType: string): Promise<string> {
-  const command = new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType })
-  return await getSignedUrl(client, command, { expiresIn, signableHeaders: new Set(['content-type']) })
+  return await linkSigner(client).presignPut(bucket, key, expiresIn, contentType)
+}
+
+/** A presigned UploadPart URL for part `partNumber` of a multipart upload, valid for `expiresIn` seconds. */
+export async function presignUploadPart (client: S3Client, bucket: string, key: string, uploadId: string, partNumber: number, expiresIn: number): Promise<string> {
+  return await linkSigner(client).presignUploadPart(bucket, key, uploadId, partNumber, expiresIn)
 }
 
 /** Options of {@link presignPost}. */
@@ -111,7 +112,7 @@ export interface PresignedPost {
 /** A presigned POST policy that S3 enforces: size range, exact key, exact Content-Type and metadata. */
 export async function presignPost (client: S3Client, bucket: string, key: string, options: PresignPostOptions): Promise<PresignedPost> {
   const fields: Record<string, string> = {}
-  const conditions: NonNullable<PresignedPostOptions['Conditions']> = [['content-length-range', 0, options.maxBytes]]
+  const conditions: NonNullable<SignPostOptions['conditions']> = [['content-length-range', 0, options.maxBytes]]
   if (options.contentType !== undefined) {
     fields['Content-Type'] = options.contentType
     conditions.push({ 'Content-Type': options.contentType })
@@ -120,5 +121,5 @@ export async function presignPost (client: S3Client, bucket: string, key: string
     fields[`x-amz-meta-${name}`] = value
     conditions.push({ [`x-amz-meta-${name}`]: value })
   }
-  return await createPresignedPost(client, { Bucket: bucket, Key: key, Conditions: conditions, Fields: fields, Expires: options.expiresIn })
+  return await linkSigner(client).presignPost(bucket, key, { conditions, fields, expiresIn: options.expiresIn })
 }

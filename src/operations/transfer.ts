@@ -133,7 +133,7 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
     const size = counter !== undefined ? counter.bytes : byteLength(params.body as Exclude<UploadBody, Readable>)
     return { size, etag: result.ETag }
   } catch (err) {
-    if (uploadId !== undefined && !aborted) abortLeftover(client, params.bucket, params.key, uploadId)
+    if (uploadId !== undefined && !aborted) await abortLeftover(client, params.bucket, params.key, uploadId)
     // Our size limit first; then whatever S3 or the network said; only then the body's own failure
     // (a client that went away). The pipeline also reports errors that are mere echoes of an S3 failure,
     // so it is trusted only when the body itself broke.
@@ -151,18 +151,21 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
 const ABORT_RETRY_DELAYS = [1, 2, 4, 8, 16, 32, 60]
 
 /**
- * lib-storage aborts its multipart upload when an upload fails, but if S3 itself was unreachable the abort
- * fails too and the parts stay stored (and billed) forever. Keep trying in the background until S3 is back.
+ * lib-storage aborts its multipart upload when an upload fails, but not when the failure came before it knew
+ * the upload's id, and if S3 itself was unreachable its abort fails too: the parts would stay stored (and
+ * billed) forever. Abort now; when that fails too, keep trying in the background until S3 is back.
  */
-function abortLeftover (client: S3Client, bucket: string, key: string, uploadId: string): void {
+async function abortLeftover (client: S3Client, bucket: string, key: string, uploadId: string): Promise<void> {
   let attempt = 0
-  const retry = (): void => {
-    abortMultipartUpload(client, bucket, key, uploadId).then(() => {}, (err: { name?: string }) => {
-      if (err?.name === 'NoSuchUpload' || attempt >= ABORT_RETRY_DELAYS.length) return
-      setTimeout(retry, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
-    })
+  const retry = async (): Promise<void> => {
+    try {
+      await abortMultipartUpload(client, bucket, key, uploadId)
+    } catch (err) {
+      if ((err as { name?: string })?.name === 'NoSuchUpload' || attempt >= ABORT_RETRY_DELAYS.length) return
+      setTimeout(() => { retry().catch(() => {}) }, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
+    }
   }
-  setTimeout(retry, ABORT_RETRY_DELAYS[attempt++] * 1000).unref()
+  await retry()
 }
 
 /** Parameters of {@link downloadObject}. */
