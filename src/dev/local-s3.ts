@@ -62,8 +62,8 @@ export interface LocalS3 {
   accessKeyId: string
   /** Secret key of the admin identity. */
   secretAccessKey: string
-  /** Which server runs: the reference `'seaweedfs'`, or the `'s3rver'` fallback. */
-  kind: 'seaweedfs' | 's3rver'
+  /** Which server runs: the reference `'seaweedfs'`, the `'s3rver'` fallback, or `'versitygw'` (./versitygw.ts). */
+  kind: 'seaweedfs' | 's3rver' | 'versitygw'
   /** The data directory in use (a temporary one unless `dataDir` was given). */
   dataDir: string
   /** Creates a bucket with the admin identity; a bucket that exists already is fine. */
@@ -76,7 +76,7 @@ export interface LocalS3 {
   /**
    * Stops the process (SIGTERM, SIGKILL after a grace period; with `crash: true`, SIGKILL at once) and starts it
    * again on the SAME ports and data dir; resolves when it answers again.
-   * Only for `kind: 'seaweedfs'`.
+   * For `kind: 'seaweedfs'` and `'versitygw'`.
    */
   restart?(options?: { crash?: boolean }): Promise<void>
 }
