@@ -456,7 +456,7 @@ interface Leftovers {
 const WATCHDOG_SCRIPT = [
   'pg=$1; shift',
   'read -r _ || :', // returns at EOF: the Node process is gone
-  'kill -KILL -- "-$pg" 2>/dev/null',
+  'kill -KILL "-$pg" 2>/dev/null', // no `--`: dash's kill rejects it ("Illegal number: -")
   'for p in $LOCAL_S3_PORTS; do rm -f /tmp/seaweedfs-*-"$p".sock; done',
   // the kill is asynchronous: retry until a dying weed stops creating files
   'for i in 1 2 3 4 5; do sleep 0.3; if [ $# -eq 0 ] || rm -rf -- "$@" 2>/dev/null; then break; fi; done',
