@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { startLocalS3, type LocalS3 } from '../src/dev/local-s3.js'
+import { startVersityGw } from '../src/dev/versitygw.js'
 import type { Teardown } from './helper.js'
 
 /** A key pair SeaweedFS is told to accept. */
@@ -20,11 +21,12 @@ export function keyPair (label: string): KeyPair {
 }
 
 /**
- * The local SeaweedFS with extra identities. These tests need the server to accept keys the test makes up,
- * so they always run against SeaweedFS (S3_TEST_ENDPOINT does not apply).
+ * The local SeaweedFS (or versitygw with S3_TEST_SERVER=versitygw) with extra identities. These tests need
+ * the server to accept keys the test makes up, so they always run against a local server (S3_TEST_ENDPOINT
+ * does not apply).
  */
 export async function startS3WithKeys (t: Teardown, keys: KeyPair[]): Promise<LocalS3> {
-  const s3 = await startLocalS3({ extraIdentities: keys })
+  const s3 = process.env.S3_TEST_SERVER === 'versitygw' ? await startVersityGw({ extraIdentities: keys }) : await startLocalS3({ extraIdentities: keys })
   t.teardown(() => s3.stop())
   return s3
 }

@@ -10,7 +10,8 @@
  * By default a local SeaweedFS (src/dev/local-s3.ts). With env `S3_TEST_ENDPOINT` set, that endpoint is
  * used instead (MinIO, AWS, ...): `S3_TEST_ACCESS_KEY`, `S3_TEST_SECRET_KEY`, `S3_TEST_REGION` (default
  * us-east-1) and `S3_TEST_BUCKET` (optional: when set, `freshBucket` returns it instead of creating buckets,
- * so tests must use unique keys).
+ * so tests must use unique keys). With env `S3_TEST_SERVER=versitygw`, a local versitygw per file instead
+ * (src/dev/versitygw.ts).
  */
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
@@ -28,6 +29,7 @@ import {
   type S3ClientConfig
 } from '@aws-sdk/client-s3'
 import { startLocalS3, type LocalS3 } from '../src/dev/local-s3.js'
+import { startVersityGw } from '../src/dev/versitygw.js'
 import s3Storage, { type ProfileOptions, type FastifyS3StorageOptions } from '../src/index.js'
 
 /** Anything with tap's `teardown` (the root `t` or a subtest). */
@@ -40,7 +42,7 @@ export interface TestS3 {
   accessKeyId: string
   secretAccessKey: string
   /** `'external'` when `S3_TEST_ENDPOINT` is set. */
-  kind: 'seaweedfs' | 's3rver' | 'external'
+  kind: LocalS3['kind'] | 'external'
   /** The local server (for `restart()`), undefined with an external endpoint. */
   server?: LocalS3
   /** `S3_TEST_BUCKET`, if set. */
@@ -70,7 +72,9 @@ export async function startTestS3 (): Promise<TestS3> {
     }
     return s3
   }
-  const server = await startLocalS3()
+  const which = process.env.S3_TEST_SERVER || 'seaweedfs'
+  if (which !== 'seaweedfs' && which !== 'versitygw') throw new Error(`S3_TEST_SERVER=${which}: expected seaweedfs or versitygw`)
+  const server = which === 'versitygw' ? await startVersityGw() : await startLocalS3()
   const s3: TestS3 = {
     endpoint: server.endpoint,
     region: server.region,

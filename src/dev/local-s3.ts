@@ -62,8 +62,8 @@ export interface LocalS3 {
   accessKeyId: string
   /** Secret key of the admin identity. */
   secretAccessKey: string
-  /** Which server runs: the reference `'seaweedfs'`, or the `'s3rver'` fallback. */
-  kind: 'seaweedfs' | 's3rver'
+  /** Which server runs: the reference `'seaweedfs'`, the `'s3rver'` fallback, or `'versitygw'` (./versitygw.ts). */
+  kind: 'seaweedfs' | 's3rver' | 'versitygw'
   /** The data directory in use (a temporary one unless `dataDir` was given). */
   dataDir: string
   /** Creates a bucket with the admin identity; a bucket that exists already is fine. */
@@ -76,7 +76,7 @@ export interface LocalS3 {
   /**
    * Stops the process (SIGTERM, SIGKILL after a grace period; with `crash: true`, SIGKILL at once) and starts it
    * again on the SAME ports and data dir; resolves when it answers again.
-   * Only for `kind: 'seaweedfs'`.
+   * For `kind: 'seaweedfs'` and `'versitygw'`.
    */
   restart?(options?: { crash?: boolean }): Promise<void>
 }
@@ -456,7 +456,7 @@ interface Leftovers {
 const WATCHDOG_SCRIPT = [
   'pg=$1; shift',
   'read -r _ || :', // returns at EOF: the Node process is gone
-  'kill -KILL -- "-$pg" 2>/dev/null',
+  'kill -KILL "-$pg" 2>/dev/null', // no `--`: dash's kill rejects it ("Illegal number: -")
   'for p in $LOCAL_S3_PORTS; do rm -f /tmp/seaweedfs-*-"$p".sock; done',
   // the kill is asynchronous: retry until a dying weed stops creating files
   'for i in 1 2 3 4 5; do sleep 0.3; if [ $# -eq 0 ] || rm -rf -- "$@" 2>/dev/null; then break; fi; done',

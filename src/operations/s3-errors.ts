@@ -5,8 +5,8 @@
  * 404, where the SDK has no code to read) are mapped by their status.
  */
 import {
-  FST_S3S_ACCESS_DENIED, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED,
-  FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, isStorageError
+  FST_S3S_ACCESS_DENIED, FST_S3S_EXISTS, FST_S3S_INVALID_KEY, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED,
+  FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, isStorageError
 } from '../errors.js'
 
 interface SdkError extends Error {
@@ -21,6 +21,8 @@ const notFound: Mapper = (what) => new FST_S3S_NOT_FOUND(what)
 const denied: Mapper = (what, code) => new FST_S3S_ACCESS_DENIED(`${code} for ${what}`)
 const unavailable: Mapper = (what, code) => new FST_S3S_S3_UNAVAILABLE(`${code} for ${what}`)
 const timedOut: Mapper = (what, code) => new FST_S3S_S3_TIMEOUT(`${code} for ${what}`)
+// Stores that keep keys as file paths cannot hold a file `a` and a folder `a/` at once.
+const pathClash: Mapper = (what) => new FST_S3S_EXISTS(`${what}: a file and a folder would share a name, which this store cannot hold`)
 
 /** S3 error codes (and the SDK's names for them) and what each means for the caller. */
 const BY_CODE: Record<string, Mapper> = {
@@ -45,6 +47,10 @@ const BY_CODE: Record<string, Mapper> = {
   PreconditionFailed: (what) => new FST_S3S_PRECONDITION_FAILED(what),
   InvalidRange: (what) => new FST_S3S_INVALID_RANGE(`the range is outside ${what}`),
   EntityTooLarge: (what) => new FST_S3S_TOO_LARGE(what),
+  KeyTooLongError: (what) => new FST_S3S_INVALID_KEY(`${what} is longer than the store allows`),
+  ExistingObjectIsFile: pathClash,
+  ExistingObjectIsDirectory: pathClash,
+  ObjectParentIsFile: pathClash,
   SlowDown: unavailable,
   Throttling: unavailable,
   ThrottlingException: unavailable,

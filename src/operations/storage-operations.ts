@@ -273,7 +273,8 @@ export class StorageOperations {
 
   /**
    * A presigned POST policy for a browser form: `content-length-range` of `0..maxBytes` (the file's size),
-   * an exact Content-Type when given, and fixed metadata. `expireSeconds` is in **seconds**.
+   * an exact Content-Type (the one given, else the one the name suggests), and fixed metadata.
+   * `expireSeconds` is in **seconds**.
    */
   async createUploadPost (filename: string, options: UploadPostOptions = {}): Promise<UploadPost> {
     const maxBytes = options.maxBytes ?? MAX_SINGLE_UPLOAD_BYTES
@@ -283,7 +284,10 @@ export class StorageOperations {
     const metadata = normalizeMetadata(options.metadata)
     const { profile, bucket, key } = await this.resolve(filename, options)
     const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 3600, this.log, key)
-    const post = await presignPost(profile.client, bucket, key, { maxBytes, contentType: options.contentType, expiresIn, metadata })
+    // Always pinned: a form without a Content-Type field is stored as binary/octet-stream by some stores, and
+    // one that adds the field outside the policy is refused (by AWS and versitygw).
+    const contentType = options.contentType ?? mime.getType(baseName(filename)) ?? 'application/octet-stream'
+    const post = await presignPost(profile.client, bucket, key, { maxBytes, contentType, expiresIn, metadata })
     return { ...post, key, expiresIn, maxBytes }
   }
 

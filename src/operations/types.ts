@@ -143,7 +143,7 @@ export interface UploadLinkOptions extends CallOptions {
 export interface UploadPostOptions extends CallOptions {
   /** Largest file accepted, in bytes (the file itself, not the form). Default and maximum 5 GiB. */
   maxBytes?: number
-  /** The exact Content-Type the form must send. Default: any. */
+  /** The exact Content-Type the form must send (the policy's `Content-Type` field). Default: the type its name suggests, else `application/octet-stream`. */
   contentType?: string
   /** Lifetime of the policy, in **seconds**. Default 3600, clamped to the profile ceiling. */
   expireSeconds?: number
