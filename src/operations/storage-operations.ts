@@ -369,6 +369,8 @@ export class StorageOperations {
     })
   }
 
+  // Bucket-level calls.
+
   /** The CORS rules of the profile's bucket (`[]` when it has none). */
   async bucketCors (options: Pick<CallOptions, 'profile'> = {}): Promise<CORSRule[]> {
     const { profile, bucket } = await this.resolveFolder('', options)
@@ -380,6 +382,8 @@ export class StorageOperations {
     const { profile, bucket } = await this.resolveFolder('', options)
     await this.run(`CORS of ${bucket}`, async () => await putBucketCors(profile.client, bucket, rules))
   }
+
+  // Multipart uploads.
 
   /** Multipart uploads in progress under the location (and `prefix`), with their full keys. */
   async * listMultipartUploads (options: CallOptions & { prefix?: string } = {}): AsyncGenerator<MultipartUploadInfo> {
@@ -399,6 +403,10 @@ export class StorageOperations {
     await this.run(name, async () => await abortMultipartUpload(profile.client, bucket, key, uploadId))
     this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage multipart abort')
   }
+
+  // Many files at once: zip, move, rename.
+
+  // Versions.
 }
 
 // Link lifetimes come in minutes; a string or NaN must not slip through JavaScript's coercion.
