@@ -17,13 +17,13 @@ import contentDisposition from 'content-disposition'
  * asciiFallback('Grüße.txt') // 'Gruse.txt'
  */
 export function asciiFallback (name: string): string {
-  const ascii = name
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/ß/g, 'ss')
-    .replace(/[^\x20-\x7e]/g, '_')
-    .replace(/["\\/%]/g, '_')
-    .trim()
+  let ascii = ''
+  // Character by character: a letter with accents keeps its base letter, anything else is one `_`.
+  for (const char of name.normalize('NFC')) {
+    const base = char === 'ß' ? 'ss' : char.normalize('NFKD').replace(/\p{M}+/gu, '')
+    ascii += /^[\x20-\x7e]+$/.test(base) ? base : '_'
+  }
+  ascii = ascii.replace(/["\\/%]/g, '_').trim()
   return ascii === '' || /^[_.]+$/.test(ascii) ? 'download' + extensionHint(name) : ascii
 }
 

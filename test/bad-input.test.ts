@@ -6,7 +6,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { ListObjectsV2Command, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { buildKey } from '../src/keys.js'
 import { decodeBrowsePath } from '../src/browse/paths.js'
-import { parseRange } from '../src/browse/download.js'
+import { parseRange } from '../src/operations/range.js'
 import { StorageOperations } from '../src/index.js'
 import { bucketName, buildApp, profileFor, s3Client, startS3 } from './helper.js'
 

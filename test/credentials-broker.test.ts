@@ -8,8 +8,8 @@ import t from 'tap'
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
 import type { ProfileOptions } from '../src/index.js'
-import { bucketName, buildApp, captureLogs } from './helper.js'
-import { closedPortUrl, keyPair, recordingProxy, sleepUntil, startBroker, startS3WithKeys } from './credentials-fixtures.js'
+import { bucketName, buildApp, captureLogs, recordingProxy } from './helper.js'
+import { closedPortUrl, keyPair, sleepUntil, startBroker, startS3WithKeys } from './credentials-fixtures.js'
 
 const SECRET = `broker-secret-${Math.random().toString(36).slice(2)}`
 const QUERY_TOKEN = 'sig=query-token-never-shown'

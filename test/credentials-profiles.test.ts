@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { ProfileOptions, S3StorageOptions } from '../src/index.js'
-import { bucketName, buildApp, captureLogs } from './helper.js'
-import { keyPair, recordingProxy, sleepUntil, startBroker, startS3WithKeys, startSts, type KeyPair } from './credentials-fixtures.js'
+import { bucketName, buildApp, captureLogs, recordingProxy } from './helper.js'
+import { keyPair, sleepUntil, startBroker, startS3WithKeys, startSts, type KeyPair } from './credentials-fixtures.js'
 
 // The environment decides what the SDK reads: start from a clean, known one (this file runs in its own process).
 for (const name of Object.keys(process.env)) {

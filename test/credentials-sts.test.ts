@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify'
 import type { ProfileOptions } from '../src/index.js'
 // Exported from the package entry too (src/index.ts); imported from its module while that file is being edited.
 import { roleSessionNameFor } from '../src/profiles/role-session-name.js'
-import { bucketName, buildApp, captureLogs } from './helper.js'
-import { keyPair, recordingProxy, sleepUntil, startS3WithKeys, startSts } from './credentials-fixtures.js'
+import { bucketName, buildApp, captureLogs, recordingProxy } from './helper.js'
+import { keyPair, sleepUntil, startS3WithKeys, startSts } from './credentials-fixtures.js'
 
 const base = keyPair('base')
 const roleKeys = [keyPair('rolea'), keyPair('roleb'), keyPair('rolec')]

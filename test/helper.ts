@@ -15,7 +15,8 @@
  */
 import { Writable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
-import { request, type Agent } from 'node:http'
+import http, { request, type Agent } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import {
   AbortMultipartUploadCommand,
@@ -304,4 +305,52 @@ export async function postToS3 (post: { url: string, fields: Record<string, stri
   const res = await fetch(post.url, { method: 'POST', body: form })
   await res.arrayBuffer()
   return res.status
+}
+
+/** One request the proxy forwarded, with who signed it. */
+export interface SignedRequest {
+  method: string
+  path: string
+  /** From `Authorization: AWS4-HMAC-SHA256 Credential=<id>/…` or a presigned `X-Amz-Credential`. */
+  accessKeyId?: string
+  /** `x-amz-security-token` header or `X-Amz-Security-Token` query parameter. */
+  sessionToken?: string
+  /** The status S3 answered with. */
+  status?: number
+}
+
+/**
+ * A transparent HTTP proxy in front of S3 that records which key signed each request. It forwards bytes and
+ * headers unchanged (Host included, so signatures stay valid): SeaweedFS still checks every signature.
+ */
+export async function recordingProxy (t: Teardown, target: string): Promise<{ endpoint: string, requests: SignedRequest[] }> {
+  const upstream = new URL(target)
+  const requests: SignedRequest[] = []
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy')
+    const auth = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')
+    const query = url.searchParams.get('X-Amz-Credential')
+    const record: SignedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      accessKeyId: auth?.[1] ?? query?.split('/')[0],
+      sessionToken: (req.headers['x-amz-security-token'] as string | undefined) ?? url.searchParams.get('X-Amz-Security-Token') ?? undefined
+    }
+    requests.push(record)
+    const forward = http.request({
+      host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers
+    }, (answer) => {
+      record.status = answer.statusCode
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    server.closeAllConnections()
+    server.close(() => resolve())
+  }))
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
 }

@@ -59,7 +59,7 @@ t.test('scaffold copies every template as it is, and refuses to overwrite withou
   const target = path.join(dir, 'my-views')
   const first = await cli('scaffold', target)
   t.equal(first.code, 0, first.stderr)
-  t.match(first.stdout, /Copied 8 files/)
+  t.match(first.stdout, /Copied 9 files/)
   t.match(first.stdout, /templateFolder/)
   const bundled = (await files(BUNDLED_VIEWS)).filter((f) => f.endsWith('.eta'))
   t.same(await files(target), bundled, 'every template, partials included, and nothing else')
@@ -69,7 +69,7 @@ t.test('scaffold copies every template as it is, and refuses to overwrite withou
   await writeFile(path.join(target, 'files.eta'), 'edited')
   const again = await cli('scaffold', target)
   t.equal(again.code, 1)
-  t.match(again.stderr, /8 file\(s\) already exist .*nothing was copied\. Use --force/)
+  t.match(again.stderr, /9 file\(s\) already exist .*nothing was copied\. Use --force/)
   t.equal(await readFile(path.join(target, 'files.eta'), 'utf8'), 'edited', 'nothing was overwritten')
   t.equal((await cli('scaffold', target, '--force')).code, 0)
   t.equal(await readFile(path.join(target, 'files.eta'), 'utf8'), await readFile(path.join(BUNDLED_VIEWS, 'files.eta'), 'utf8'))
@@ -89,14 +89,14 @@ t.test('--with-static adds the assets; the copy works as a templateFolder and ed
   const stripToken = (html: string): string => html.replace(/(_csrf=|name="_csrf" value=")[^"&]+/g, '$1')
   const bundled = await buildApp(t, options())
   const scaffolded = await buildApp(t, options(dir))
-  t.equal(stripToken((await scaffolded.inject('/s/files/')).body), stripToken((await bundled.inject('/s/files/')).body), 'an unedited copy renders the same page')
+  t.equal(stripToken((await scaffolded.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body), stripToken((await bundled.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body), 'an unedited copy renders the same page')
 
   await writeFile(path.join(dir, 'partials', 'pagination.eta'), '<p class="mine">my footer for <%= it.folderName %></p>')
   await writeFile(path.join(dir, 'static', 'browse.css'), (await readFile(path.join(dir, 'static', 'browse.css'), 'utf8')) + '\n.mine { font-weight: 700; }\n')
   const edited = await buildApp(t, options(dir))
-  const page = (await edited.inject('/s/files/')).body
+  const page = (await edited.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body
   t.match(page, /<p class="mine">my footer for s<\/p>/)
   const css = /href="([^"]+\.css)"/.exec(page)![1]
-  t.notMatch((await bundled.inject('/s/files/')).body, css, 'the edited stylesheet has a new hash')
+  t.notMatch((await bundled.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body, css, 'the edited stylesheet has a new hash')
   t.match((await edited.inject({ url: css, headers: { 'accept-encoding': 'identity' } })).body, /\.mine \{ font-weight: 700; \}/)
 })

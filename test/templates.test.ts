@@ -45,7 +45,7 @@ t.test('the folder page: bundled templates, hashed assets, a strict CSP, escaped
   const app = await appWith(t, { namespaces: { p: { basePath: 'page' } } })
   await app.storage.operations().uploadFile('x', '<img src=x onerror=alert(1)>.png', { location: 'page', preserveFilename: true })
   await app.storage.operations().uploadFile('x', 'sub/readme.txt', { location: 'page', preserveFilename: true })
-  const res = await app.inject('/p/files/')
+  const res = await app.inject({ url: '/p/files/', headers: { accept: 'text/html' } })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
   const csp = String(res.headers['content-security-policy'])
@@ -67,7 +67,7 @@ t.test('the folder page: bundled templates, hashed assets, a strict CSP, escaped
 
 t.test('assets: immutable, content-hashed, compressed, 304 and 404', async (t) => {
   const app = await appWith(t, { prefix: '/storage', namespaces: { p: { basePath: 'page' } } })
-  const page = await app.inject('/storage/p/files/')
+  const page = await app.inject({ url: '/storage/p/files/', headers: { accept: 'text/html' } })
   const css = assetUrl(page.body, 'css')
   t.ok(css.startsWith('/storage/_s3s/assets/'), 'under the browse prefix')
   const plain = await app.inject({ url: css, headers: { 'accept-encoding': 'identity' } })
@@ -103,7 +103,7 @@ t.test('templateFolder: the host files win, everything else falls back to the bu
   await put(dir, 'error.eta', '<% layout(\'layout\', { title: \'Oops\' }) %><h1>Host error <%= it.statusCode %></h1><p><%= it.hint %></p>')
   const app = await appWith(t, { templateFolder: dir, namespaces: { o: { basePath: 'override' } } })
   await app.storage.operations().uploadFile('hello', '"q" & <b>.txt', { location: 'override', preserveFilename: true })
-  const page = await app.inject('/o/files/')
+  const page = await app.inject({ url: '/o/files/', headers: { accept: 'text/html' } })
   t.match(page.body, /<ul class="host-list"><li data-host-row>&quot;q&quot; &amp; &lt;b&gt;\.txt \(5 B\)<\/li><\/ul>/, 'the override renders, autoescaped')
   t.match(page.body, /<meta name="host-extra" content="o">\n<link rel="stylesheet" href="\/host.css">\n<\/head>|<meta name="host-extra" content="o">[\s\S]*<\/head>/, 'extraHead lands in <head>')
   t.match(page.body, /<header class="topbar">/, 'files.eta is still the bundled one')
@@ -127,7 +127,7 @@ t.test('a host page can include bundled partials and fill the extraHead block', 
   ].join('\n'))
   const app = await appWith(t, { templateFolder: dir, namespaces: { h: { basePath: 'hostpage' } } })
   await app.storage.operations().uploadFile('x', 'a.txt', { location: 'hostpage', preserveFilename: true })
-  const res = await app.inject('/h/files/')
+  const res = await app.inject({ url: '/h/files/', headers: { accept: 'text/html' } })
   t.equal(res.statusCode, 200)
   t.match(res.body, /<h1>Host page for h<\/h1>/)
   t.match(res.body, /data-name="a.txt"/, 'the bundled file-list partial, included from a host page')
@@ -139,10 +139,10 @@ t.test('static overrides: <templateFolder>/static/browse.css replaces the bundle
   await put(dir, 'static/browse.css', ':root { --accent: #c0175d; }\n')
   const app = await appWith(t, { templateFolder: dir, namespaces: { s: { basePath: 'static' } } })
   const bundled = await appWith(t, { namespaces: { s: { basePath: 'static' } } })
-  const page = await app.inject('/s/files/')
+  const page = await app.inject({ url: '/s/files/', headers: { accept: 'text/html' } })
   const css = assetUrl(page.body, 'css')
-  t.not(css, assetUrl((await bundled.inject('/s/files/')).body, 'css'), 'a different content hash')
-  t.equal(assetUrl(page.body, 'js'), assetUrl((await bundled.inject('/s/files/')).body, 'js'), 'the script falls back to the bundled one')
+  t.not(css, assetUrl((await bundled.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body, 'css'), 'a different content hash')
+  t.equal(assetUrl(page.body, 'js'), assetUrl((await bundled.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).body, 'js'), 'the script falls back to the bundled one')
   t.equal((await app.inject({ url: css, headers: { 'accept-encoding': 'identity' } })).body, ':root { --accent: #c0175d; }\n')
 })
 
@@ -164,7 +164,7 @@ t.test('another @fastify/view user in the host app is unaffected, registered bef
     const host = await app.inject('/host')
     t.equal(host.body, '<p>Host files page: &lt;you&gt;</p>', `${order}: the host's own files.eta`)
     t.equal((await app.inject('/host-layout')).body, '<div class="host-layout"><p>Host files page: x</p></div>', `${order}: the host's own layout`)
-    const browse = await app.inject('/v/files/')
+    const browse = await app.inject({ url: '/v/files/', headers: { accept: 'text/html' } })
     t.equal(browse.statusCode, 200)
     t.match(browse.body, /<header class="topbar">/, `${order}: the browse page is still ours`)
     t.notMatch(browse.body, /Host files page/)
@@ -219,29 +219,29 @@ t.test('pagination: next, previous and first links over forward-only cursors; so
     const match = new RegExp(`href="([^"]+)" rel="${rel}"`).exec(html)
     return match?.[1].replaceAll('&amp;', '&')
   }
-  const one = (await app.inject('/pg/files/')).body
+  const one = (await app.inject({ url: '/pg/files/', headers: { accept: 'text/html' } })).body
   t.same(names(one), ['a.txt', 'b.txt'])
   t.match(one, /Page 1/)
   t.equal(link(one, 'prev'), undefined)
-  const two = (await app.inject(link(one, 'next')!)).body
+  const two = (await app.inject({ url: link(one, 'next')!, headers: { accept: 'text/html' } })).body
   t.same(names(two), ['c.txt', 'd.txt'])
   t.match(two, /Page 2/)
   t.equal(link(two, 'prev'), '/pg/files/', 'page 2 goes back to the first page')
-  const three = (await app.inject(link(two, 'next')!)).body
+  const three = (await app.inject({ url: link(two, 'next')!, headers: { accept: 'text/html' } })).body
   t.same(names(three), ['e.txt'])
   t.match(three, /Page 3/)
   t.equal(link(three, 'next'), undefined)
-  const back = (await app.inject(link(three, 'prev')!)).body
+  const back = (await app.inject({ url: link(three, 'prev')!, headers: { accept: 'text/html' } })).body
   t.same(names(back), ['c.txt', 'd.txt'], 'previous from page 3 is page 2 again')
   t.match(back, /Page 2/)
   t.match(three, /href="\/pg\/files\/">First page<\/a>/)
 
-  const bySize = (await app.inject('/pg/files/?sort=size&order=desc')).body
+  const bySize = (await app.inject({ url: '/pg/files/?sort=size&order=desc', headers: { accept: 'text/html' } })).body
   t.same(names(bySize), ['b.txt', 'a.txt'], 'the page is sorted by size, largest first')
   t.match(bySize, /<th scope="col" class="col-size" aria-sort="descending">/)
   t.match(bySize, /href="\/pg\/files\/\?sort=size"/, 'the active column flips its order')
   t.match(bySize, /Sorting orders the entries of this page/)
-  t.same(names((await app.inject('/pg/files/?sort=bogus')).body), ['a.txt', 'b.txt'], 'unknown sorts are by name')
+  t.same(names((await app.inject({ url: '/pg/files/?sort=bogus', headers: { accept: 'text/html' } })).body), ['a.txt', 'b.txt'], 'unknown sorts are by name')
 })
 
 t.test('share links: GET /<ns>/link/<key> returns a presigned URL, authorized and audited as a download', async (t) => {
@@ -273,9 +273,9 @@ t.test('share links: GET /<ns>/link/<key> returns a presigned URL, authorized an
 t.test('presign namespaces allow the S3 endpoint in connect-src, others do not', async (t) => {
   const app = await appWith(t, { namespaces: { d: { uploadMode: 'presign', basePath: 'csp' }, s: { basePath: 'csp' }, c: { objectHostname: 'https://cdn.example/base' } } })
   const origin = new URL(s3.endpoint).origin
-  t.match((await app.inject('/d/files/')).headers['content-security-policy'], `connect-src 'self' ${origin}`)
-  t.match((await app.inject('/s/files/')).headers['content-security-policy'], /connect-src 'self';/)
-  const cdn = String((await app.inject('/c/files/')).headers['content-security-policy'])
+  t.match((await app.inject({ url: '/d/files/', headers: { accept: 'text/html' } })).headers['content-security-policy'], `connect-src 'self' ${origin}`)
+  t.match((await app.inject({ url: '/s/files/', headers: { accept: 'text/html' } })).headers['content-security-policy'], /connect-src 'self';/)
+  const cdn = String((await app.inject({ url: '/c/files/', headers: { accept: 'text/html' } })).headers['content-security-policy'])
   t.match(cdn, /img-src 'self' data: blob: https:\/\/cdn\.example;/, 'previews may load from the CDN')
   t.match(cdn, /media-src 'self' blob: https:\/\/cdn\.example;/)
 })

@@ -1,71 +1,84 @@
 /**
- * Downloads: the object streamed from S3 with its validators, one `bytes=` range (RFC 9110), conditional
- * requests, and an attachment Content-Disposition on `?download=1`. A client that goes away stops the read.
+ * Downloads: the object streamed from S3 with its validators, one `bytes=` range (the one Range grammar,
+ * operations/range.ts), `If-Range`, conditional requests (RFC 9110 §13), and a Content-Disposition with an
+ * ASCII fallback. HEAD is one HeadObject, never a body read. A client that goes away stops the read.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import contentDisposition from 'content-disposition'
+import { dispositionHeader, isInlineSafe } from '../content-disposition.js'
 import { FST_S3S_INVALID_RANGE } from '../errors.js'
 import { baseName } from '../keys.js'
+import { parseRange } from '../operations/range.js'
+import type { DownloadedObject, FileInfo, StorageOperations } from '../operations/storage-operations.js'
 import type { NamespaceContext } from './context.js'
 
-/** What a `Range` header asks for. */
-export type RangeRequest =
-  | { kind: 'none' }
-  | { kind: 'single', header: string }
-  | { kind: 'unsatisfiable' }
-
-const RANGE_SPEC = /^(?:(\d+)-(\d*)|-(\d+))$/
-
-/**
- * Reads a Range header. One valid `bytes=` range is passed to S3 (which clamps open and suffix ranges to
- * the object); other units and multiple ranges are ignored (200 with the whole object, as RFC 9110 allows);
- * a malformed `bytes=` range is unsatisfiable (416).
- */
-export function parseRange (header: string | undefined): RangeRequest {
-  if (header === undefined) return { kind: 'none' }
-  const match = /^\s*bytes\s*=\s*(.*)$/i.exec(header)
-  if (match === null) return { kind: 'none' }
-  const specs = match[1].split(',').map((s) => s.trim())
-  if (specs.length > 1) return specs.every((s) => RANGE_SPEC.test(s)) ? { kind: 'none' } : { kind: 'unsatisfiable' }
-  const spec = RANGE_SPEC.exec(specs[0])
-  if (spec === null || specs[0].length > 40) return { kind: 'unsatisfiable' }
-  const [, first, last, suffix] = spec
-  if (suffix !== undefined) return Number(suffix) === 0 ? { kind: 'unsatisfiable' } : { kind: 'single', header: `bytes=-${suffix}` }
-  if (last !== '' && BigInt(last) < BigInt(first)) return { kind: 'unsatisfiable' }
-  return { kind: 'single', header: `bytes=${first}-${last}` }
+/** The validators a response carries: on 200, 206 and 304 alike. */
+interface Validators {
+  etag?: string
+  lastModified?: Date
 }
 
-// Types a browser would run or render as a page on our origin: always sent as attachments.
-const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript)\b/i
+/** What the conditional request headers ask, read once. */
+interface Conditions {
+  /** `If-None-Match`, weak-compared: `W/"x"` matches `"x"` (S3 itself compares strongly, so `W/` is dropped). */
+  ifNoneMatch?: string
+  /** `If-Modified-Since`, only when `If-None-Match` is absent, a valid date, and not in the future. */
+  ifModifiedSince?: Date
+  /** `If-Range`: an ETag (strong comparison) or a date (exact match with Last-Modified). */
+  ifRange?: string
+}
 
-/** Streams a file of the namespace to the client. */
+/** Reads the conditional headers of a GET or HEAD. */
+export function readConditions (req: FastifyRequest): Conditions {
+  const inm = req.headers['if-none-match']
+  const ifNoneMatch = typeof inm === 'string' && inm.trim() !== '' ? inm.split(',').map((tag) => tag.trim().replace(/^W\//, '')).join(', ') : undefined
+  const since = req.headers['if-modified-since']
+  const date = typeof since === 'string' ? Date.parse(since) : Number.NaN
+  // RFC 9110 §13.1.3: ignored with If-None-Match; a date that is not valid (or later than now) means nothing.
+  const ifModifiedSince = ifNoneMatch === undefined && Number.isFinite(date) && date <= Date.now() ? new Date(date) : undefined
+  const ifRange = typeof req.headers['if-range'] === 'string' ? req.headers['if-range'].trim() : undefined
+  return { ifNoneMatch, ifModifiedSince, ifRange }
+}
+
+/**
+ * Whether `If-Range` lets a range through (RFC 9110 §13.1.5): an ETag must match strongly (a weak one never
+ * does), a date must equal Last-Modified. Without `If-Range` a range always applies.
+ */
+export function ifRangeHolds (ifRange: string | undefined, current: Validators): boolean {
+  if (ifRange === undefined) return true
+  if (ifRange.startsWith('"')) return current.etag !== undefined && !current.etag.startsWith('W/') && ifRange === current.etag
+  if (ifRange.startsWith('W/')) return false
+  const date = Date.parse(ifRange)
+  return Number.isFinite(date) && current.lastModified !== undefined && Math.floor(current.lastModified.getTime() / 1000) === Math.floor(date / 1000)
+}
+
+/** Streams a file of the namespace to the client (GET), or answers its headers (HEAD). */
 export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, path: string, user: string | null): Promise<FastifyReply> {
-  const query = req.query as Record<string, string | undefined>
   const ops = ctx.operations(req)
   return await ctx.audited(req, user, 'download', path, async () => {
     await ctx.authorize(user, 'download', path)
+    const conditions = readConditions(req)
+    if (req.method === 'HEAD') return await sendHead(ctx, req, reply, ops, path, conditions)
     const range = parseRange(req.headers.range)
-    const ifNoneMatch = req.headers['if-none-match']
-    const since = req.headers['if-modified-since']
-    const ifModifiedSince = ifNoneMatch === undefined && since !== undefined && !Number.isNaN(Date.parse(since)) ? new Date(since) : undefined
-    if (range.kind === 'unsatisfiable') return await unsatisfiable(ctx, req, reply, path)
+    if (range.kind === 'unsatisfiable') return await unsatisfiable(reply, ops, path)
     const controller = new AbortController()
-    let file
+    let file: DownloadedObject
     try {
-      file = await ops.downloadFile(path, {
-        range: range.kind === 'single' ? range.header : undefined,
-        ifNoneMatch,
-        ifModifiedSince,
+      const download = async (withRange: boolean): Promise<DownloadedObject> => await ops.downloadFile(path, {
+        range: withRange && range.kind === 'single' ? range.header : undefined,
+        ifNoneMatch: conditions.ifNoneMatch,
+        ifModifiedSince: conditions.ifModifiedSince,
         signal: controller.signal
       })
+      file = await download(true)
+      // A stale If-Range means the client's partial copy is of another version: send all of the current one.
+      if (range.kind === 'single' && !ifRangeHolds(conditions.ifRange, file)) {
+        file.body.destroy()
+        file = await download(false)
+      }
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'FST_S3S_NOT_MODIFIED') {
-        reply.code(304)
-        if (ifNoneMatch !== undefined) reply.header('etag', ifNoneMatch)
-        return reply.send()
-      }
-      if (code === 'FST_S3S_INVALID_RANGE') return await unsatisfiable(ctx, req, reply, path)
+      if (code === 'FST_S3S_NOT_MODIFIED') return await notModified(reply, ops, path, err as Error)
+      if (code === 'FST_S3S_INVALID_RANGE') return await unsatisfiable(reply, ops, path)
       throw err
     }
     // The client going away must stop the S3 read, not leave it draining into nowhere.
@@ -75,17 +88,8 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
         file.body.destroy()
       }
     })
-    const type = file.contentType ?? 'application/octet-stream'
-    reply.header('content-type', type)
-    reply.header('accept-ranges', 'bytes')
-    reply.header('x-content-type-options', 'nosniff')
-    // User files must never run as our origin's pages.
-    reply.header('content-security-policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
+    fileHeaders(reply, req, path, file.contentType, file)
     if (file.contentLength !== undefined) reply.header('content-length', file.contentLength)
-    if (file.etag !== undefined) reply.header('etag', file.etag)
-    if (file.lastModified !== undefined) reply.header('last-modified', file.lastModified.toUTCString())
-    const attachment = query.download === '1' || ACTIVE_TYPES.test(type)
-    reply.header('content-disposition', contentDisposition(baseName(path), { type: attachment ? 'attachment' : 'inline' }))
     if (file.contentRange !== undefined) {
       reply.code(206)
       reply.header('content-range', file.contentRange)
@@ -94,9 +98,64 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
   }, () => reply.statusCode)
 }
 
-async function unsatisfiable (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, path: string): Promise<FastifyReply> {
+/** The headers a file's GET and HEAD share: type, validators, disposition, and the sandbox for user files. */
+function fileHeaders (reply: FastifyReply, req: FastifyRequest, path: string, contentType: string | undefined, validators: Validators): void {
+  const type = contentType ?? 'application/octet-stream'
+  reply.header('content-type', type)
+  reply.header('accept-ranges', 'bytes')
+  reply.header('x-content-type-options', 'nosniff')
+  // User files must never run as our origin's pages.
+  reply.header('content-security-policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
+  validatorHeaders(reply, validators)
+  const attachment = (req.query as Record<string, string | undefined>).download === '1' || !isInlineSafe(type)
+  reply.header('content-disposition', dispositionHeader(baseName(path), attachment ? 'attachment' : 'inline'))
+}
+
+function validatorHeaders (reply: FastifyReply, validators: Validators): void {
+  if (validators.etag !== undefined) reply.header('etag', validators.etag)
+  if (validators.lastModified !== undefined) reply.header('last-modified', validators.lastModified.toUTCString())
+}
+
+/** HEAD: one HeadObject, the same headers a GET would send, and the same conditional answers. */
+async function sendHead (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, ops: StorageOperations, path: string, conditions: Conditions): Promise<FastifyReply> {
+  const info = await ops.head(path)
+  if (isNotModified(conditions, info)) {
+    validatorHeaders(reply, info)
+    return reply.code(304).send()
+  }
+  fileHeaders(reply, req, path, info.contentType, info)
+  reply.header('content-length', info.size)
+  return reply.send()
+}
+
+// What S3 would answer to the same conditions, for HEAD (where we ask S3 no conditional question).
+function isNotModified (conditions: Conditions, info: FileInfo): boolean {
+  if (conditions.ifNoneMatch !== undefined) {
+    return conditions.ifNoneMatch === '*' || conditions.ifNoneMatch.split(', ').includes(info.etag ?? '')
+  }
+  // HTTP dates have whole seconds.
+  return conditions.ifModifiedSince !== undefined && info.lastModified !== undefined &&
+    Math.floor(info.lastModified.getTime() / 1000) <= Math.floor(conditions.ifModifiedSince.getTime() / 1000)
+}
+
+/**
+ * 304 with the validators (RFC 9110 §15.4.5), also when it answered If-Modified-Since: from S3's own 304
+ * when it sent them, else from a HEAD (SeaweedFS's 304 has an ETag but no Last-Modified).
+ */
+async function notModified (reply: FastifyReply, ops: StorageOperations, path: string, err: Error): Promise<FastifyReply> {
+  const headers = (err.cause as { $response?: { headers?: Record<string, string> } } | undefined)?.$response?.headers ?? {}
+  let validators: Validators = {
+    etag: headers.etag,
+    lastModified: headers['last-modified'] === undefined ? undefined : new Date(headers['last-modified'])
+  }
+  if (validators.etag === undefined || validators.lastModified === undefined) validators = await ops.head(path)
+  validatorHeaders(reply, validators)
+  return reply.code(304).send()
+}
+
+async function unsatisfiable (reply: FastifyReply, ops: StorageOperations, path: string): Promise<FastifyReply> {
   // 416 must tell the client the real size; a HEAD is the only way to learn it.
-  const info = await ctx.operations(req).head(path)
+  const info = await ops.head(path)
   reply.header('content-range', `bytes */${info.size}`)
   reply.header('accept-ranges', 'bytes')
   // Thrown, not sent: the browse error handler renders it (an error page for browsers, JSON for clients).

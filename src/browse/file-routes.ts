@@ -12,6 +12,7 @@ import { listFolder } from './listing.js'
 import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, sortLinks } from './pages.js'
 import { checkBrowsePath, decodeBrowsePath } from './paths.js'
 import { rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, type PageSetup } from './respond.js'
+import { sendPlainIndex, wantsIndex } from './plain-index.js'
 import { search } from './search.js'
 import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
 import { render } from './views.js'
@@ -70,18 +71,28 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
   app.get('/', async (_req, reply) => reply.redirect(`${ctx.baseUrl}/files/`))
   app.get('/files', async (_req, reply) => reply.redirect(`${ctx.baseUrl}/files/`))
 
-  app.get('/files/*', async (req, reply) => {
+  // GET and HEAD share one handler. HEAD is a route of our own: Fastify's generated one would run the GET and
+  // drain the whole object from S3 only to throw it away.
+  async function filesHandler (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { path, folder } = decodeBrowsePath(rawPathAfter(req, ctx, 'files'))
     const user = await ctx.user(req)
     if (!folder) return await sendFile(ctx, req, reply, path, user)
     const query = req.query as Record<string, string | undefined>
+    if (wantsIndex(req, wantsJson(req))) {
+      return await ctx.audited(req, user, 'list', path, async () => {
+        await ctx.authorize(user, 'list', path)
+        return await sendPlainIndex(ctx, req, reply, path, page.csp)
+      })
+    }
     const q = typeof query.q === 'string' && query.q.trim() !== '' ? query.q.trim().slice(0, 256) : undefined
     const listing = await ctx.audited(req, user, 'list', path, async () => {
       await ctx.authorize(user, 'list', path)
       return q === undefined ? await listFolder(ctx, req, path, query.cursor) : await search(ctx, req, path, q)
     })
     return await renderListing(ctx, page, req, reply, path, listing, q)
-  })
+  }
+  app.get('/files/*', { exposeHeadRoute: false }, filesHandler)
+  app.head('/files/*', filesHandler)
 
   app.post('/files/*', { preHandler: csrfGuard }, async (req, reply) => {
     const { path, folder } = decodeBrowsePath(rawPathAfter(req, ctx, 'files'))

@@ -33,6 +33,8 @@ export interface NamespaceOptions {
   objectHostname?: string
   /** Most keys a search scans. Default 10,000. */
   searchMaxKeys?: number
+  /** Most entries of the plain index mirroring clients get (wget --mirror, rclone's http backend). Default 10,000. */
+  indexMaxEntries?: number
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
   presignExpireSeconds?: number
 }
@@ -73,6 +75,7 @@ export interface NormalizedNamespace {
   cache?: { ttlSeconds: number, maxEntries: number }
   objectHostname?: string
   searchMaxKeys: number
+  indexMaxEntries: number
   presignExpireSeconds: number
 }
 
@@ -155,6 +158,7 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     cache,
     objectHostname,
     searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
+    indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS)
   }
 }

@@ -25,14 +25,23 @@ export interface FileOutcome {
   post?: { url: string, fields: Record<string, string>, expiresIn: number, maxBytes: number }
 }
 
+/** Files one upload request may carry, and parts (files and fields) in all. */
+const FILES_PER_REQUEST = 1000
+const PARTS_PER_REQUEST = 1100
+
 /** The worst status of a request's files: the response carries it. */
 export function worstStatus (outcomes: FileOutcome[]): number {
   return outcomes.reduce((worst, o) => Math.max(worst, o.statusCode), 0)
 }
 
-/** The name to store a submitted file under: the last segment of whatever path the client sent. */
+/**
+ * The name to store a submitted file under: the last segment of whatever path the client sent, with the
+ * escapes of the HTML multipart encoding undone (browsers send `"` as `%22`, CR and LF as `%0D`/`%0A`; the
+ * key rules then refuse the line breaks).
+ */
 export function storedName (filename: string): string {
-  return filename.split(/[/\\]/).pop()!.normalize('NFC').trim()
+  const decoded = filename.replace(/%22/gi, '"').replace(/%0D/gi, '\r').replace(/%0A/gi, '\n')
+  return decoded.split(/[/\\]/).pop()!.normalize('NFC').trim()
 }
 
 function failure (name: string, err: unknown): FileOutcome {
@@ -48,6 +57,13 @@ function malformed (err: unknown): unknown {
   const bad = new FST_S3S_BAD_REQUEST(`malformed or truncated multipart body (${(err as Error)?.message ?? 'unknown'})`)
   bad.cause = err
   return bad
+}
+
+// The multipart parser's own limits become ours; anything else is a broken body.
+function formFailure (err: unknown): unknown {
+  if ((err as { code?: string }).code === 'FST_FILES_LIMIT') return new FST_S3S_TOO_LARGE(`at most ${FILES_PER_REQUEST} files per request: the rest of the form was not read`)
+  if ((err as { code?: string }).code === 'FST_PARTS_LIMIT') return new FST_S3S_TOO_LARGE(`at most ${PARTS_PER_REQUEST} parts per request: the rest of the form was not read`)
+  return malformed(err)
 }
 
 /** Checks a file about to be stored; throws the catalog error that refuses it. */
@@ -98,7 +114,11 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
   }
 }
 
-/** `POST /<ns>/files/<folder>/`: stores every file of a multipart form; a lone `folder` field makes a folder. */
+/**
+ * `POST /<ns>/files/<folder>/`: stores every file of a multipart form; a lone `folder` field makes a folder.
+ * Whatever goes wrong part-way (a broken body, the files limit), the outcomes list every file stored before
+ * it, plus one outcome for the failure: the answer never says less was stored than was.
+ */
 export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest, folder: string, user: string | null): Promise<FileOutcome[]> {
   if (!req.isMultipart()) throw new FST_S3S_BAD_REQUEST('send the files as multipart/form-data')
   const outcomes: FileOutcome[] = []
@@ -107,7 +127,7 @@ export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest,
   // busboy stops at fileSize and ends the stream quietly; one byte more than allowed lets our own counter
   // (uploadObject's maxBytes) see the excess and abort the multipart upload.
   // throwFileSizeLimit is read by @fastify/multipart at run time but missing from its parts() typings.
-  const partsOptions = { throwFileSizeLimit: false, limits: { fileSize: ctx.ns.maxUploadBytes + 1, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100, headerPairs: 100 } }
+  const partsOptions = { throwFileSizeLimit: false, limits: { fileSize: ctx.ns.maxUploadBytes + 1, files: FILES_PER_REQUEST, fields: 20, fieldSize: 64 * 1024, parts: PARTS_PER_REQUEST, headerPairs: 100 } }
   const parts = req.parts(partsOptions as Parameters<FastifyRequest['parts']>[0])
   try {
     for await (const part of parts) {
@@ -121,7 +141,10 @@ export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest,
       if (outcome.statusCode === 413) break
     }
   } catch (err) {
-    throw malformed(err)
+    // Nothing stored yet: the request as a whole is refused. Otherwise report what was stored, then why the rest was not.
+    if (outcomes.length === 0) throw malformed(err)
+    outcomes.push(failure('', formFailure(err)))
+    return outcomes
   }
   if (outcomes.length === 0) {
     if (newFolder === undefined || newFolder.trim() === '') throw new FST_S3S_BAD_REQUEST('no files and no folder name')
