@@ -39,6 +39,7 @@ type RequestWithStorage = FastifyRequest & { [kRequestStorage]: StorageOperation
 const fastifyS3Storage: FastifyPluginAsync<FastifyS3StorageOptions> = async (fastify, opts) => {
   if (fastify.hasDecorator('storage')) throw new FST_S3S_INVALID_OPTION('the plugin is already registered on this instance')
   const options = validateOptions(opts)
+  if (opts.auditKeyHashOnly !== undefined && typeof opts.auditKeyHashOnly !== 'boolean') throw new FST_S3S_INVALID_OPTION('"auditKeyHashOnly" must be a boolean')
   const browseModule = opts.browse === undefined ? undefined : await import('./browse/options.js')
   const browse = browseModule?.validateBrowseOptions(opts.browse, [...options.profiles.keys()])
   const registry = new StorageRegistry(options, opts.logger ?? fastify.log)

@@ -142,10 +142,13 @@ t.test('drag and drop three files: three progress bars reach 100% and the files 
   t.notOk(await page.locator('[data-drop-overlay]').isVisible())
 
   await dropFiles(page, '[data-dropzone]', [['minutes.txt', 'a'.repeat(70_000)], ['budget 2025.csv', 'q,v\n1,2\n'], ['todo.md', '- ship it\n']])
+  // Wait for the server's answers, not only for the bytes to be sent: a bar reaches 100% before the
+  // upload is stored, and only the answer turns it into "Uploaded".
   await page.waitForFunction(() => {
-    const bars: any[] = Array.from(document.querySelectorAll('[data-upload-item] progress'))
-    return bars.length === 3 && bars.every((bar) => bar.value === 100)
+    const items: any[] = Array.from(document.querySelectorAll('[data-upload-item]'))
+    return items.length === 3 && items.every((item) => item.querySelector('.upload-message')?.textContent === 'Uploaded')
   })
+  t.same(await page.$$eval('[data-upload-item] progress', (bars: any[]) => bars.map((bar) => bar.value)), [100, 100, 100])
   const status = await page.$$eval('[data-upload-item] .upload-bytes', (els) => els.map((e) => e.textContent))
   t.same(status.map((s) => /· 100%$/.test(s ?? '')), [true, true, true], 'each shows bytes and 100%')
   t.match(status[0], /68 KB of 68 KB/)

@@ -1,17 +1,41 @@
-import Fastify from 'fastify'
+// Type tests against the build (dist/): one expectation at least for every export of the package, and the
+// declaration merging users see on Fastify's types (and nothing more).
+import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
 import { expect } from 'tstyche'
 import s3Storage, {
-  StorageOperations, StorageRegistry, Region, errors, BrowseActions, AuditLog, UploadService, s3UploadRoutes, roleSessionNameFor,
-  type AuditRecord, type UploadTicket, type UploadRecord, type CorsReport,
-  type S3StorageOptions, type UploadedFile, type DownloadedObject, type ListPage, type UploadPost, type StorageProfile
+  StorageOperations, Region, errors, BrowseActions, s3UploadRoutes, roleSessionNameFor, allowList, uploadRule,
+  fastifyS3Storage, isNotFound, isStorageError,
+  FST_S3S_ACCESS_DENIED, FST_S3S_BAD_REQUEST, FST_S3S_CREDENTIALS, FST_S3S_CSRF, FST_S3S_EXISTS, FST_S3S_FOLDER_NOT_EMPTY,
+  FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE,
+  FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT,
+  FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNAUTHENTICATED, FST_S3S_UNKNOWN_PROFILE,
+  type AuditLog, type AuditRecord, type AuditResult, type Authenticate, type Authorize, type BrokerProfileOptions,
+  type BrowseAction, type BrowseOptions, type BucketProfileOptions, type ByteRange, type CallOptions, type CheckCorsOptions,
+  type ChecksumPolicy, type CopiedFile, type CopyFileOptions, type CorsReport, type CreateUploadInput, type CredentialSource,
+  type CredentialSourceKind, type DeleteFailure, type DeleteFilesResult, type DeleteItem, type DownloadFileOptions,
+  type DownloadLinkOptions, type DownloadedObject, type FastifyS3StorageOptions, type FileEntry, type FileInfo, type FolderEntry,
+  type LinkTtlPolicy, type ListOptions, type ListPage, type ListedFile, type ListedFolder, type Listing, type MultipartUploadInfo,
+  type NamespaceOptions, type ProfileOptions, type ProfileOptionsBase, type ProfileTarget, type RegionCode, type S3StorageOptions,
+  type SignDownloadLinkOptions, type SignedLink, type StaticCredentials, type StorageOperationsClass, type StorageOperationsOptions,
+  type StorageProfile, type StorageRegistry, type Timeouts, type TokenCodeCallback, type UploadBody, type UploadFileOptions,
+  type UploadLinkOptions, type UploadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
+  type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile
 } from '../dist/index.js'
 
 const app = Fastify()
 await app.register(s3Storage, { profiles: { main: { bucket: 'b', region: Region.EuWest1 } } })
+expect(fastifyS3Storage).type.toBe<FastifyPluginAsync<FastifyS3StorageOptions>>()
 
+// Declaration merging: app.storage, app.storageAudit and req.storage; nothing added to replies.
 expect(app.storage).type.toBe<StorageRegistry>()
+expect(app.storageAudit).type.toBe<AuditLog>()
+expect<FastifyRequest>().type.toHaveProperty('storage')
+expect<FastifyReply>().type.not.toHaveProperty('storageView')
 expect(app.storage.operations()).type.toBe<StorageOperations>()
 expect(app.storage.profile('main')).type.toBe<StorageProfile>()
+expect(app.storage.profile('main').target()).type.toBe<Promise<ProfileTarget>>()
+expect(app.storage.profile('main').credentialSource).type.toBe<CredentialSource>()
+expect(app.storage.profile('main').credentialSource.kind).type.toBe<CredentialSourceKind>()
 
 class Invoices extends StorageOperations {
   static override storageLocation = 'invoices'
@@ -19,17 +43,41 @@ class Invoices extends StorageOperations {
   async total (): Promise<number> { return 1 }
 }
 expect(app.storage.use(Invoices)).type.toBe<Invoices>()
+expect(Invoices).type.toBeAssignableTo<StorageOperationsClass<Invoices>>()
+expect<StorageOperationsOptions>().type.toBeAssignableFrom({ profile: 'main', location: 'x' })
 
 app.get('/', async (req) => {
   expect(req.storage).type.toBe<StorageOperations>()
-  expect(req.storage.uploadFile(Buffer.from(''), 'a.txt')).type.toBe<Promise<UploadedFile>>()
-  expect(req.storage.downloadFile('a.txt', { range: { start: 0, end: 9 } })).type.toBe<Promise<DownloadedObject>>()
+  const upload: UploadFileOptions = { preserveFilename: true, metadata: { uploadedBy: 'u' }, maxBytes: 10 }
+  const body: UploadBody = Buffer.from('')
+  expect(req.storage.uploadFile(body, 'a.txt', upload)).type.toBe<Promise<UploadedFile>>()
+  const range: ByteRange = { start: 0, end: 9 }
+  const download: DownloadFileOptions = { range }
+  expect(req.storage.downloadFile('a.txt', download)).type.toBe<Promise<DownloadedObject>>()
   expect(req.storage.downloadFile('a.txt', { range: 'bytes=0-9' })).type.toBe<Promise<DownloadedObject>>()
-  expect(req.storage.list({ prefix: 'a/' })).type.toBe<Promise<ListPage>>()
-  expect(req.storage.getDownloadLink('a.txt', 5)).type.toBe<Promise<string>>()
+  const list: ListOptions = { prefix: 'a/', limit: 10 }
+  expect(req.storage.list(list)).type.toBe<Promise<ListPage>>()
+  expect((await req.storage.list()).files).type.toBe<ListedFile[]>()
+  expect((await req.storage.list()).folders).type.toBe<ListedFolder[]>()
+  expect(req.storage.listAll()).type.toBe<AsyncGenerator<ListedFile>>()
+  const linkOptions: DownloadLinkOptions = { downloadName: 'résumé.pdf' }
+  expect(req.storage.getDownloadLink('a.txt', 5, linkOptions)).type.toBe<Promise<string>>()
+  const signOptions: SignDownloadLinkOptions = { expireSeconds: 60 }
+  expect(req.storage.signDownloadLink('a.txt', signOptions)).type.toBe<Promise<SignedLink>>()
+  const putOptions: UploadLinkOptions = { contentType: 'text/plain' }
+  expect(req.storage.getUploadLink('a.txt', 5, putOptions)).type.toBe<Promise<string>>()
   expect(req.storage.duplicateFile('a.txt')).type.toBe<Promise<string>>()
-  expect(req.storage.createUploadPost('a.txt', { maxBytes: 10 })).type.toBe<Promise<UploadPost>>()
+  const copy: CopyFileOptions = { toLocation: 'b' }
+  expect(req.storage.copyFile('a.txt', copy)).type.toBe<Promise<CopiedFile>>()
+  const items: DeleteItem[] = ['a.txt', { filename: 'b.txt', location: 'x' }]
+  expect(req.storage.deleteFiles(items)).type.toBe<Promise<DeleteFilesResult>>()
+  expect((await req.storage.deleteFiles(items)).failed).type.toBe<DeleteFailure[]>()
+  const post: UploadPostOptions = { maxBytes: 10 }
+  expect(req.storage.createUploadPost('a.txt', post)).type.toBe<Promise<UploadPost>>()
+  const call: CallOptions = { location: 'x' }
+  expect(req.storage.head('a.txt', call)).type.toBe<Promise<FileInfo>>()
   expect(req.storage.exists('a.txt')).type.toBe<Promise<boolean>>()
+  expect(req.storage.listMultipartUploads()).type.toBe<AsyncGenerator<MultipartUploadInfo>>()
   return 'ok'
 })
 
@@ -37,30 +85,68 @@ expect(app.register).type.toBeCallableWith(s3Storage, { profiles: { main: { buck
 expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { prefix: 'p' } } })
 expect<S3StorageOptions>().type.not.toBeAssignableFrom({ profiles: { main: { region: 'x' } } })
 expect<S3StorageOptions>().type.not.toBeAssignableFrom({ profiles: { main: { bucket: 'b', checksums: 'ALWAYS' } } })
+const checksums: ChecksumPolicy = 'WHEN_REQUIRED'
+const ttlPolicy: LinkTtlPolicy = 'clamp'
+const timeouts: Partial<Timeouts> = { connectMs: 1000 }
+const credentials: StaticCredentials = { accessKeyId: 'a', secretAccessKey: 's' }
+const tokenCode: TokenCodeCallback = async () => '123456'
+const bucketProfile: BucketProfileOptions = { bucket: 'b', checksums, linkTtlPolicy: ttlPolicy, timeouts, credentials }
+const brokerProfile: BrokerProfileOptions = { credentialsUrl: 'https://broker', credentialsUrlSecret: 's' }
+const roleProfile: ProfileOptionsBase = { bucket: 'b', roleArn: 'arn:aws:iam::123456789012:role/x', mfaSerial: 'arn:aws:iam::123456789012:mfa/u', tokenCodeCallback: tokenCode }
+expect<ProfileOptions>().type.toBeAssignableFrom(bucketProfile)
+expect<ProfileOptions>().type.toBeAssignableFrom(brokerProfile)
+expect<ProfileOptionsBase>().type.toBeAssignableFrom(roleProfile)
+expect<RegionCode>().type.toBeAssignableFrom(Region.UsEast1)
+expect<RegionCode>().type.not.toBeAssignableFrom('mars-north-1')
 expect(StorageOperations.generateFilename('a.pdf')).type.toBe<string>()
 expect(StorageOperations.parseS3Url('s3://b/k')).type.toBe<{ bucket: string, key: string }>()
-expect(new errors.FST_S3S_NOT_FOUND('x').statusCode).type.toBe<number | undefined>()
+expect(roleSessionNameFor('user@example.com')).type.toBe<string>()
 
-// Browse and direct uploads.
+// The error catalog, as a namespace and one by one, and its helpers.
+expect(new errors.FST_S3S_NOT_FOUND('x').statusCode).type.toBe<number | undefined>()
+for (const E of [FST_S3S_ACCESS_DENIED, FST_S3S_BAD_REQUEST, FST_S3S_CREDENTIALS, FST_S3S_EXISTS, FST_S3S_FOLDER_NOT_EMPTY,
+  FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND,
+  FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE,
+  FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNKNOWN_PROFILE]) {
+  expect(new E('why').code).type.toBeAssignableTo<string>()
+}
+expect(new FST_S3S_NOT_FOUND('x').code).type.toBe<string>()
+expect(new FST_S3S_CSRF().code).type.toBe<'FST_S3S_CSRF'>()
+expect(new FST_S3S_UNAUTHENTICATED().code).type.toBe<'FST_S3S_UNAUTHENTICATED'>()
+expect(new FST_S3S_NOT_FOUND()).type.toRaiseError()
+const maybe: unknown = new Error('x')
+if (isStorageError(maybe)) expect(maybe.statusCode).type.toBe<number>()
+expect(isNotFound(maybe)).type.toBe<boolean>()
+
+// Browse and its shapes.
+const namespace: NamespaceOptions = { basePath: 'shared', allowedExtensions: ['pdf'], uploadMode: 'presign', cache: { ttlSeconds: 30 }, indexMaxEntries: 500 }
+const mode: UploadMode = 'stream'
+const authenticate: Authenticate = async (req) => req.headers['x-user'] as string ?? null
+const authorize: Authorize = (user, action) => user !== null && action !== BrowseActions.delete
+const browse: BrowseOptions = { namespaces: { docs: namespace, other: { uploadMode: mode } }, authenticate, authorize }
+const options: FastifyS3StorageOptions = { profiles: { main: { bucket: 'b' } }, browse, auditKeyHashOnly: true }
 const browsing = Fastify()
-await browsing.register(s3Storage, {
-  profiles: { main: { bucket: 'b' } },
-  browse: {
-    namespaces: { docs: { basePath: 'shared', allowedExtensions: ['pdf'], uploadMode: 'presign', cache: { ttlSeconds: 30 } } },
-    authenticate: async (req) => req.headers['x-user'] as string ?? null,
-    authorize: (user, action) => user !== null && action !== BrowseActions.delete
-  }
-})
-expect(browsing.storageAudit).type.toBe<AuditLog>()
+await browsing.register(s3Storage, options)
 browsing.storageAudit.on('record', (record) => {
   expect(record).type.toBe<AuditRecord>()
+  expect(record.result).type.toBe<AuditResult>()
+  expect(record.action).type.toBe<BrowseAction>()
 })
 expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { uploadMode: 'ftp' } } } })
+expect(allowList({ domains: ['example.com'] })).type.toBeAssignableTo<(user: string | null) => boolean>()
+expect<Listing['files'][number]>().type.toBe<FileEntry>()
+expect<Listing['folders'][number]>().type.toBe<FolderEntry>()
 
-const uploads = app.storage.uploads({ maxFileSize: 1024, allowedContentTypes: ['image/png'] })
+// Direct uploads.
+const serviceOptions: UploadServiceOptions = { maxFileSize: 1024, allowedContentTypes: ['image/png'] }
+const uploads = app.storage.uploads(serviceOptions)
 expect(uploads).type.toBe<UploadService>()
-expect(uploads.createUpload({ filename: 'a.png', contentType: 'image/png' })).type.toBe<Promise<UploadTicket>>()
+const input: CreateUploadInput = { filename: 'a.png', contentType: 'image/png', metadata: { uploadedBy: 'u' } }
+expect(uploads.createUpload(input)).type.toBe<Promise<UploadTicket>>()
 expect(uploads.confirmUpload('k')).type.toBe<Promise<UploadRecord | null>>()
-expect(app.storage.checkCors('main', { origin: 'https://app.example' })).type.toBe<Promise<CorsReport>>()
-expect(app.register).type.toBeCallableWith(s3UploadRoutes, { uploads: { maxFileSize: 10 } })
-expect(roleSessionNameFor('user@example.com')).type.toBe<string>()
+expect(uploads.signDownloadLink('k')).type.toBe<Promise<SignedLink>>()
+const cors: CheckCorsOptions = { origin: 'https://app.example' }
+expect(app.storage.checkCors('main', cors)).type.toBe<Promise<CorsReport>>()
+expect(uploadRule('https://app.example').ExposeHeaders).type.toBe<string[] | undefined>()
+const routes: UploadRoutesOptions = { uploads: { maxFileSize: 10 }, namespace: 'direct' }
+expect(app.register).type.toBeCallableWith(s3UploadRoutes, routes)

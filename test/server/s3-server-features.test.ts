@@ -41,9 +41,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage'
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { startLocalS3 } from '../src/dev/local-s3.js'
-import { startVersityGw } from '../src/dev/versitygw.js'
-import { freshBucket, startS3, s3Client, bucketName } from './helper.js'
+import { startLocalS3 } from '../../src/dev/local-s3.js'
+import { startVersityGw } from '../../src/dev/versitygw.js'
+import { freshBucket, startS3, s3Client, bucketName } from '../helper.js'
 
 const s3 = await startS3(t)
 const client = s3Client(s3)

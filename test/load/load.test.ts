@@ -6,7 +6,7 @@ import { request, Agent } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { bucketName, buildApp, postFile, profileFor, startS3 } from './helper.js'
+import { bucketName, buildApp, postFile, profileFor, startS3 } from '../helper.js'
 
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 12)
 const FILES_PER_CLIENT = Number(process.env.LOAD_FILES_PER_CLIENT ?? 2)
