@@ -12,7 +12,7 @@ const root = path.resolve('.')
 t.test('npm pack ships the build, templates, assets and sources, and nothing of tests or caches', async (t) => {
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, maxBuffer: 16 * 1024 * 1024 })
   const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path)
-  for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/dev/local-s3.js', 'views/files.eta', 'views/index.eta', 'assets/browse.js', 'bin/fastify-s3-storage.js', 'package.json', 'README.md']) {
+  for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/dev/index.js', 'dist/dev/local-s3.js', 'views/files.eta', 'views/index.eta', 'assets/browse.js', 'bin/fastify-s3-storage.js', 'package.json', 'README.md']) {
     t.ok(files.includes(needed), needed)
   }
   const stray = files.filter((f) => /^(test|bench|scripts|examples|docs|types|\.cache|\.data|\.tap|coverage|node_modules)\//.test(f) || /\.test\.|\.tst\./.test(f))

@@ -21,6 +21,7 @@ import s3Storage, {
   type UploadLinkOptions, type UploadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
   type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile
 } from '../dist/index.js'
+import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
 
 const app = Fastify()
 await app.register(s3Storage, { profiles: { main: { bucket: 'b', region: Region.EuWest1 } } })
@@ -150,3 +151,11 @@ expect(app.storage.checkCors('main', cors)).type.toBe<Promise<CorsReport>>()
 expect(uploadRule('https://app.example').ExposeHeaders).type.toBe<string[] | undefined>()
 const routes: UploadRoutesOptions = { uploads: { maxFileSize: 10 }, namespace: 'direct' }
 expect(app.register).type.toBeCallableWith(s3UploadRoutes, routes)
+
+// fastify-s3-storage/dev: the local servers.
+expect(startLocalS3({ buckets: ['b'] })).type.toBe<Promise<LocalS3>>()
+const versityOptions: VersityGwOptions = { buckets: ['b'] }
+expect(startVersityGw(versityOptions)).type.toBe<Promise<LocalS3>>()
+expect(SEAWEEDFS_VERSION).type.toBe<'4.48'>()
+expect(VERSITYGW_VERSION).type.toBe<'1.8.0'>()
+expect<LocalS3Options>().type.toBeAssignableFrom({ dataDir: '.data', allowFallback: true })
