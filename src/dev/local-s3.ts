@@ -116,6 +116,16 @@ function installExitHook (): void {
   })
 }
 
+/** Creates a bucket with the admin client; one that exists already is fine. Shared by every local server. */
+export async function createBucketIfMissing (admin: S3Client, name: string): Promise<void> {
+  try {
+    await admin.send(new CreateBucketCommand({ Bucket: name }))
+  } catch (err) {
+    const code = (err as Error).name
+    if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err
+  }
+}
+
 /**
  * Starts a local S3 server and resolves once it answers a signed ListBuckets
  * and the requested buckets exist.
@@ -205,14 +215,7 @@ export async function startLocalS3 (options: LocalS3Options = {}): Promise<Local
   let current: WeedProcess | undefined = proc
   let stopped = false
 
-  async function createBucket (name: string): Promise<void> {
-    try {
-      await admin.send(new CreateBucketCommand({ Bucket: name }))
-    } catch (err) {
-      const name = (err as Error).name
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err
-    }
-  }
+  const createBucket = async (name: string): Promise<void> => await createBucketIfMissing(admin, name)
 
   async function stop (): Promise<void> {
     if (stopped) return
@@ -601,14 +604,7 @@ async function startS3rver (options: LocalS3Options, accessKeyId: string, secret
     secretAccessKey,
     kind: 's3rver',
     dataDir,
-    async createBucket (name) {
-      try {
-        await admin.send(new CreateBucketCommand({ Bucket: name }))
-      } catch (err) {
-        const n = (err as Error).name
-        if (n !== 'BucketAlreadyOwnedByYou' && n !== 'BucketAlreadyExists') throw err
-      }
-    },
+    createBucket: async (name) => await createBucketIfMissing(admin, name),
     async stop () {
       if (stopped) return
       stopped = true

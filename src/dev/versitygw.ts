@@ -22,8 +22,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
-import type { LocalS3, LocalS3Options } from './local-s3.js'
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
+import { createBucketIfMissing, type LocalS3, type LocalS3Options } from './local-s3.js'
 
 export const VERSITYGW_VERSION = '1.8.0'
 
@@ -127,14 +127,7 @@ export async function startVersityGw (options: VersityGwOptions = {}): Promise<L
     secretAccessKey,
     kind: 'versitygw',
     dataDir,
-    async createBucket (name) {
-      try {
-        await admin.send(new CreateBucketCommand({ Bucket: name }))
-      } catch (err) {
-        const n = (err as Error).name
-        if (n !== 'BucketAlreadyOwnedByYou' && n !== 'BucketAlreadyExists') throw err
-      }
-    },
+    createBucket: async (name) => await createBucketIfMissing(admin, name),
     async stop () {
       if (stopped) return
       stopped = true
