@@ -1,6 +1,7 @@
 // Direct-to-S3 uploads over the wire: tickets, real multipart POSTs to S3, confirm, links, cleanup, CORS,
 // ownership through the ready-made routes, and 50 concurrent uploads.
 import t from 'tap'
+import Fastify from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CreateMultipartUploadCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { s3UploadRoutes } from '../src/index.js'
@@ -179,4 +180,62 @@ t.test('50 concurrent tickets and uploads', async (t) => {
   t.ok(results.every((r) => r.status === 204), 'every POST accepted')
   t.ok(results.every((r) => r.record?.filename === `f${r.i}.txt` && r.record.size === `file ${r.i}`.length), 'every upload confirmed with its own name and size')
   t.equal(new Set(results.map((r) => r.record?.key)).size, 50, 'distinct keys')
+})
+
+t.test('the upload routes: registered after the plugin, under a namespace of their own, audited', async (t) => {
+  const bare = Fastify()
+  t.teardown(() => bare.close())
+  await t.rejects(async () => {
+    await bare.register(s3UploadRoutes, { uploads: { maxFileSize: 10 } })
+    await bare.ready()
+  }, { code: 'FST_S3S_INVALID_OPTION', message: /register the fastify-s3-storage plugin first/ })
+
+  const browsing = await buildApp(t, { profiles: { main: profileFor(s3, bucket, { prefix: 'ns' }) }, browse: { namespaces: { uploads: {} } } })
+  await t.rejects(async () => {
+    await browsing.register(s3UploadRoutes, { uploads: { maxFileSize: 10 } })
+    await browsing.ready()
+  }, { code: 'FST_S3S_INVALID_OPTION', message: /"uploads" is a browse namespace too/ }, 'the default name collides with a browse namespace')
+
+  const asked: Array<[string | null, string, string]> = []
+  const named = await buildApp(t, { profiles: { main: profileFor(s3, bucket, { prefix: 'ns' }) }, browse: { namespaces: { uploads: {} } } })
+  await named.register(s3UploadRoutes, {
+    namespace: 'direct',
+    uploads: { maxFileSize: 100, allowedContentTypes: ['text/plain'] },
+    authenticate: (req) => (req.headers['x-user'] as string | undefined) ?? null,
+    authorize: (user, action, namespace) => { asked.push([user, action, namespace]); return user !== 'eve' }
+  })
+  const records: Array<{ action: string, namespace: string, result: string, statusCode: number, user: string | null }> = []
+  named.storageAudit.on('record', (record) => records.push(record))
+  const headers = (user: string): Record<string, string> => ({ 'x-user': user, 'x-requested-with': 'fetch' })
+  const ok = await named.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.txt', contentType: 'text/plain' }, headers: headers('ann') })
+  t.equal(ok.statusCode, 200)
+  const big = await named.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.txt', contentType: 'text/plain', size: 101 }, headers: headers('ann') })
+  t.equal(big.statusCode, 413, 'too large is 413 here too')
+  t.equal(big.json().code, 'FST_S3S_TOO_LARGE')
+  const type = await named.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.exe', contentType: 'application/x-msdownload' }, headers: headers('ann') })
+  t.equal(type.statusCode, 415, 'a refused type is 415 here too')
+  t.equal(type.json().code, 'FST_S3S_TYPE_NOT_ALLOWED')
+  const denied = await named.inject({ method: 'POST', url: '/uploads', payload: { filename: 'a.txt', contentType: 'text/plain' }, headers: headers('eve') })
+  t.equal(denied.statusCode, 403)
+  t.same(asked.map(([, , namespace]) => namespace), ['direct', 'direct', 'direct', 'direct'], 'authorize is asked with the routes\' own namespace')
+  t.same(records.map((r) => [r.action, r.namespace, r.result, r.statusCode, r.user]), [
+    ['presign', 'direct', 'ok', 200, 'ann'],
+    ['presign', 'direct', 'error', 413, 'ann'],
+    ['presign', 'direct', 'denied', 415, 'ann'],
+    ['presign', 'direct', 'denied', 403, 'eve']
+  ], 'one audit record per request, with its outcome')
+})
+
+t.test('upload-service options are checked when the service is made: FST_S3S_INVALID_OPTION, not a 400', async (t) => {
+  const rows: Array<[object, RegExp]> = [
+    [{}, /"maxFileSize" must be a positive whole number/],
+    [{ maxFileSize: 0 }, /"maxFileSize"/],
+    [{ maxFileSize: 10, allowedContentTypes: [] }, /"allowedContentTypes" must list at least one type/],
+    [{ maxFileSize: 10, expirationSeconds: -1 }, /"expirationSeconds" must be positive/],
+    [{ maxFileSize: 10, keyGenerator: 'x' }, /"keyGenerator" must be a function/],
+    [{ maxFileSize: 10, profile: 'nope' }, /profile "nope" is not one of the profiles/]
+  ]
+  for (const [options, message] of rows) {
+    t.throws(() => app.storage.uploads(options as Parameters<typeof app.storage.uploads>[0]), { code: 'FST_S3S_INVALID_OPTION', statusCode: 500, message }, String(message))
+  }
 })

@@ -367,3 +367,15 @@ t.test('ifNoneMatch refuses to overwrite an existing object, small or multipart'
   const fresh = await ops.uploadFile(Buffer.from('new'), 'fresh.txt', { preserveFilename: true, ifNoneMatch: true })
   t.equal(fresh.size, 3, 'a new key is written')
 })
+
+t.test('getUploadLink works with either checksum policy: the link never carries a checksum of an empty body', async (t) => {
+  for (const checksums of ['WHEN_REQUIRED', 'WHEN_SUPPORTED'] as const) {
+    const policyApp = await buildApp(t, { profiles: { main: profileFor(s3, mainBucket, { prefix: `sums-${checksums}`, checksums }) } })
+    const link = await policyApp.storage.operations().getUploadLink('put.txt', 5, { contentType: 'text/plain' })
+    t.notMatch(link, /checksum/i, `${checksums}: no checksum parameter`)
+    const res = await fetch(link, { method: 'PUT', body: `stored with ${checksums}`, headers: { 'content-type': 'text/plain' } })
+    t.equal(res.status, 200, `${checksums}: a real, non-empty PUT is accepted`)
+    const back = await policyApp.storage.operations().downloadFile('put.txt')
+    t.equal((await readAll(back.body)).toString(), `stored with ${checksums}`)
+  }
+})
