@@ -121,11 +121,13 @@ function sdkPart (client: S3Client, bucket: string, key: string, uploadId: strin
 }
 
 /** createPresignedPost at a fixed time: it reads Date.now() once, before its first await. */
-function sdkPost (client: S3Client, params: PresignedPostOptions, at: Date = FIXED): ReturnType<typeof createPresignedPost> {
+// createPresignedPost reads the clock after its first await (the credentials): the clock stays fixed until it
+// has signed, or a second boundary crossed meanwhile would make the two sides differ.
+async function sdkPost (client: S3Client, params: PresignedPostOptions, at: Date = FIXED): ReturnType<typeof createPresignedPost> {
   const realNow = Date.now
   Date.now = () => at.getTime()
   try {
-    return createPresignedPost(client, params)
+    return await createPresignedPost(client, params)
   } finally {
     Date.now = realNow
   }
@@ -348,7 +350,8 @@ t.test('real server: UploadPart links, both ways', async (t) => {
   t.equal(mine1, await sdkPart(client, bucket, key, uploadId, 1, 300, now), 'identical to the SDK\'s')
   const sdk2 = await sdkPart(client, bucket, key, uploadId, 2, 300, now)
   t.equal((await statusOf(mine1.replace('partNumber=1', 'partNumber=3'), { method: 'PUT', body: part2 })).status, 403, 'a changed part number is refused')
-  t.equal((await statusOf(tamperSignature(mine1), { method: 'PUT', body: part1 })).status, 403, 'tampered signature refused')
+  // A small body: versitygw answers a bad signature before reading the body, and resets a connection still sending 5 MiB.
+  t.equal((await statusOf(tamperSignature(mine1), { method: 'PUT', body: part2 })).status, 403, 'tampered signature refused')
   const r1 = await fetch(mine1, { method: 'PUT', body: part1 })
   t.equal(r1.status, 200, 'signer part accepted')
   const r2 = await fetch(sdk2, { method: 'PUT', body: part2 })
@@ -372,7 +375,11 @@ t.test('real server: POST policies, both ways', async (t) => {
   const conditions: PresignedPostOptions['Conditions'] = [['content-length-range', 0, 10], { 'Content-Type': 'text/plain' }, { 'x-amz-meta-owner': 'u-2' }]
   const fields = { 'Content-Type': 'text/plain', 'x-amz-meta-owner': 'u-2' }
   const now = new Date()
-  const mine = await signer.presignPost(bucket, 'post/ü b.txt', { conditions, fields, expiresIn: 300, signingDate: now })
+  // createPresignedPost adds the client's systemClockOffset (the SDK corrects it after a skew-type answer:
+  // versitygw's expired-link refusals earlier in this file set it to about a second); a pinned signingDate
+  // does not, so the signer is given the same instant.
+  const skewed = new Date(now.getTime() + (client.config.systemClockOffset ?? 0))
+  const mine = await signer.presignPost(bucket, 'post/ü b.txt', { conditions, fields, expiresIn: 300, signingDate: skewed })
   const sdk = await sdkPost(client, { Bucket: bucket, Key: 'post/ü b.txt', Conditions: conditions, Fields: fields, Expires: 300 }, now)
   t.equal(JSON.stringify(mine), JSON.stringify(sdk), 'identical to the SDK\'s, field order included')
   for (const [who, post] of [['signer', mine], ['SDK', sdk]] as const) {
@@ -391,7 +398,9 @@ t.test('real server: PUT links never carry the empty-body checksum', async (t) =
   t.teardown(() => sums.destroy())
   const sdk = await sdkPut(sums, bucket, 'sums.txt', 300, 'text/plain', new Date())
   t.match(sdk, /x-amz-checksum-crc32=AAAAAA%3D%3D/, 'the SDK bakes in the CRC32 of nothing')
-  t.equal((await statusOf(sdk, { method: 'PUT', body: 'content', headers: { 'content-type': 'text/plain' } })).status, 400, 'so a real upload fails (BadDigest)')
+  // SeaweedFS (and AWS) check that checksum and refuse the upload; versitygw does not look at it (measured).
+  const checked = s3.kind !== 'versitygw'
+  t.equal((await statusOf(sdk, { method: 'PUT', body: 'content', headers: { 'content-type': 'text/plain' } })).status, checked ? 400 : 200, checked ? 'so a real upload fails (BadDigest)' : 'versitygw ignores it')
   const sumsSigner = new LinkSigner(sums)
   const addressing = await sumsSigner.addressing(bucket)
   t.equal(addressing.fast, true, 'still the fast path')
