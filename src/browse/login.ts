@@ -195,7 +195,8 @@ export async function loginRoutes (app: FastifyInstance, { browse, login, assets
     const session = sessions(req)[SESSION]
     session.set('user', user)
     session.options({ secure: secureFor(req), maxAge: login.cookie.maxAgeSeconds })
-    req.log.info({ user }, 'signed in')
+    // The route logs at warn (its URL carries the code), so the sign-in is told on the app's logger.
+    app.log.info({ reqId: req.id, user }, 'signed in')
     return reply.redirect(pending.returnTo)
   })
 

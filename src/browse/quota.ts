@@ -169,14 +169,15 @@ export class QuotaTracker {
    * then the space is simply counted again. Throws 413 when the stored file takes the space past its quota;
    * the caller deletes it, since the hold proves it is the upload just made.
    */
-  async confirm (ops: StorageOperations, space: string, path: string, size: number): Promise<boolean> {
+  async confirm (ops: StorageOperations, space: string, user: string | null, path: string, size: number): Promise<boolean> {
     const hold = [...this.holds.get(space) ?? []].find((h) => h.path === path)
     if (hold === undefined) {
       this.forget(space)
       return false
     }
     this.holdsOf(space).delete(hold)
-    const { limits } = hold
+    // Asked again: the limit that counts is the one in force now.
+    const limits = await this.limits(user)
     let used: Usage
     if (!hold.counted) {
       // The last count was taken without this file: add it (less what it overwrote).

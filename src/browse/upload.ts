@@ -267,7 +267,7 @@ export async function confirmUpload (ctx: NamespaceContext, req: FastifyRequest,
     if (ctx.quota !== undefined) {
       try {
         // Only a file a hold was waiting for is ours to delete: anything else was stored before.
-        const held = await ctx.quota.confirm(ops, ctx.space(req), path, info.size)
+        const held = await ctx.quota.confirm(ops, ctx.space(req), user, path, info.size)
         if (held && info.size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
       } catch (err) {
         await ops.deleteFile(path)
