@@ -103,6 +103,9 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
     if (!folder) throw new FST_S3S_BAD_REQUEST('upload to a folder URL (ending in "/")')
     const user = await ctx.user(req)
     const outcomes = await receiveUpload(ctx, req, path, user)
+    // After a size or quota refusal the rest of the body is never read: close the connection rather than
+    // leave the client writing into a socket nobody reads (and the server unable to close).
+    if (worstStatus(outcomes) === 413) reply.header('connection', 'close')
     if (!wantsJson(req) && worstStatus(outcomes) < 400) return reply.redirect(ctx.folderUrl(path), 303)
     if (!wantsJson(req)) {
       return renderErrorPage(reply, page.csp, page.assets, {

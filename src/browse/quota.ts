@@ -73,7 +73,7 @@ export class QuotaHold {
         hold.bytes += chunk.length
         const over = hold.tracker.overBytes(hold)
         if (over !== undefined) {
-          callback(new FST_S3S_QUOTA_EXCEEDED(`${name} does not fit: ${over}`))
+          callback(new FST_S3S_QUOTA_EXCEEDED(`"${name}" does not fit: ${over}`))
           return
         }
         callback(null, chunk)
