@@ -2,6 +2,8 @@
 // over real sockets: the code flow with PKCE, the allow-lists, a tampered state, a replayed code, open
 // redirects, logout, secret rotation, and Chromium signing in through the provider's own login page.
 import t from 'tap'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import type { AuditRecord, BrowseOptions } from '../src/index.js'
@@ -282,6 +284,26 @@ t.test('a host authenticate wins; its authorize decides; basePath gets the signe
   await served.app.storage.operations().uploadFile('mine', 'users/alice@example.com/note.txt', { preserveFilename: true })
   const mine = await client.go(`${served.origin}/mine/files/`, { headers: { accept: 'application/json' } })
   t.same(JSON.parse(mine.body).files.map((f: { name: string }) => f.name), ['note.txt'], 'a space of her own')
+})
+
+t.test('the sign-in\'s libraries load only when browse.login is set', async (t) => {
+  // A child process records every module it resolves (module.registerHooks), with and without login.
+  const script = (login: boolean): string => `
+    import { registerHooks } from 'node:module'
+    const seen = []
+    registerHooks({ resolve (specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r } })
+    const { default: Fastify } = await import('fastify')
+    const { default: s3Storage } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)})
+    const app = Fastify()
+    await app.register(s3Storage, { profiles: { main: { bucket: 'bucket', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } },
+      browse: { namespaces: { d: {} }${login ? ", login: { issuer: 'https://idp.example', clientId: 'c', allowedDomains: ['example.com'], cookie: { secret: '" + SECRET + "' } }" : ''} } })
+    await app.ready()
+    console.log(JSON.stringify(seen.filter((u) => /openid-client|secure-session|sodium-native|oauth4webapi/.test(u))))
+    await app.close()`
+  const run = async (login: boolean): Promise<string[]> => JSON.parse((await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(login)], { cwd: new URL('..', import.meta.url).pathname })).stdout)
+  t.same(await run(false), [], 'browse without login loads none of them')
+  const loaded = await run(true)
+  t.ok(loaded.some((u) => u.includes('openid-client')) && loaded.some((u) => u.includes('secure-session')), 'with login: openid-client and @fastify/secure-session')
 })
 
 t.test('the provider unreachable: a clear 502', async (t) => {
