@@ -48,7 +48,7 @@ t.test('streamed uploads: refused with 413 before passing maxBytes, nothing stor
   const full = await upload(app, 'd.bin', 1)
   t.equal(full.statusCode, 413, 'a full space refuses even one byte')
   // The page's usage bar.
-  const page = await app.inject({ url: '/q/files/' })
+  const page = await app.inject({ url: '/q/files/', headers: { accept: 'text/html' } })
   t.match(page.body, /<meter class="quota-meter"[^>]* value="100"/)
   t.match(page.body, /1000 B of 1000 B used · 2 files/)
   t.match(page.body, /data-free-bytes="0"/)
@@ -143,7 +143,7 @@ t.test('quota per user with per-user spaces; a function of the user; usage count
   t.equal((await upload(app, 'b.bin', 900, { 'x-user': 'small' })).statusCode, 413)
   t.equal((await upload(app, 'a.bin', 1800, { 'x-user': 'big' })).statusCode, 201, 'another user, another space and limit')
   t.equal((await upload(app, 'a.bin', 5000, { 'x-user': 'admin' })).statusCode, 201, 'undefined: no limit for this user')
-  const page = await app.inject({ url: '/q/files/', headers: { 'x-user': 'admin' } })
+  const page = await app.inject({ url: '/q/files/', headers: { 'x-user': 'admin', accept: 'text/html' } })
   t.match(page.body, /4\.9 KB used · 1 file/)
   t.notMatch(page.body, /<meter/, 'no bar without a limit')
 
