@@ -343,5 +343,13 @@ t.test('Chromium signs in through the provider\'s own login page and lands on th
   await page.waitForURL(`${served.origin}/auth/logout`)
   t.match(await page.textContent('h1') ?? '', /You are signed out/)
   t.notOk((await context.cookies(served.origin)).some((c) => c.name === 's3s_session'), 'the cookie is gone')
+  // "Sign in" again goes through the provider (a link: the page's CSP form-action would stop a form's
+  // redirect there), which still knows alice and sends her straight back.
+  const providerHops: string[] = []
+  page.on('request', (request) => { if (request.url().startsWith(served.provider.issuer)) providerHops.push(request.url()) })
+  await page.click('[data-sign-in-action]')
+  await page.waitForURL(`${served.origin}/docs/files/`)
+  t.ok(providerHops.length > 0, 'through the provider')
+  t.equal(await page.textContent('.account-name'), 'alice@example.com', 'signed in again')
   t.same(errors, [])
 })
