@@ -209,6 +209,7 @@
       overwrite: d.overwrite === 'true',
       mkdirUrl: d.mkdirUrl,
       presignUrl: d.presignUrl,
+      confirmUrl: d.confirmUrl,
       linkUrl: d.linkUrl
     }
   }
@@ -229,7 +230,8 @@
     listing.classList.add('is-loading')
     listing.setAttribute('aria-busy', 'true')
     try {
-      const headers = fresh ? { Accept: 'text/html', 'Cache-Control': 'no-cache' } : { Accept: 'text/html' }
+      // X-Requested-With: a lapsed sign-in answers 401 here instead of redirecting this fetch to the provider.
+      const headers = fresh ? { Accept: 'text/html', 'Cache-Control': 'no-cache', 'X-Requested-With': 'XMLHttpRequest' } : { Accept: 'text/html', 'X-Requested-With': 'XMLHttpRequest' }
       const response = await fetch(url, { headers, credentials: 'same-origin', signal: controller.signal })
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html')
       const next = doc.querySelector('[data-listing]')
@@ -239,6 +241,7 @@
       }
       listing.replaceChildren(...Array.from(next.childNodes, (node) => document.importNode(node, true)))
       localizeDates(listing)
+      refreshQuota(doc)
       if (doc.title) document.title = doc.title
       if (replaceUrl) history.replaceState(null, '', url)
       return true
@@ -652,6 +655,7 @@
       return (ext ? `“.${ext}” files` : 'Files without an extension') + ' are not accepted here.' +
         (cfg.allowed.length ? ' Allowed: ' + cfg.allowed.map((e) => '.' + e).join(', ') + '.' : '')
     }
+    if (code === 'FST_S3S_QUOTA_EXCEEDED') return 'Not enough space left: ' + (message ? message.replace(/^Over quota: /, '') : 'this folder\u2019s quota is used up.')
     if (status === 401) return 'You are signed out. Sign in again, then retry.'
     if (status === 403 && code === 'FST_S3S_CSRF') return 'This page is out of date. Reload it, then retry.'
     if (status === 403) return 'You do not have permission to upload here.'
@@ -668,7 +672,7 @@
     const ext = extensionOf(item.name)
     if (cfg.allowed.length > 0 && !cfg.allowed.includes(ext)) return { status: 415, code: 'FST_S3S_TYPE_NOT_ALLOWED' }
     if (item.file.size > cfg.maxBytes) return { status: 413, code: 'FST_S3S_TOO_LARGE' }
-    return null
+    return quotaRefuses(item)
   }
 
   function addUploads (entries) {
@@ -829,9 +833,13 @@
     }
     const xhr = new XMLHttpRequest()
     track(item, xhr, true)
-    xhr.addEventListener('load', () => {
-      if (xhr.status >= 200 && xhr.status < 300) succeed(item)
-      else {
+    xhr.addEventListener('load', async () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        // The server checks the stored file again (size, quota) and may still refuse it.
+        const confirmed = await confirmPresigned(item, outcome.path)
+        if (confirmed.status < 300) succeed(item)
+        else fail(item, confirmed.status, confirmed.body.code, confirmed.body.message)
+      } else {
         const code = /<Code>([^<]+)<\/Code>/.exec(xhr.responseText || '')
         const s3code = code ? code[1] : ''
         fail(item, s3code === 'EntityTooLarge' ? 413 : s3code === 'AccessDenied' ? 403 : xhr.status >= 500 ? 502 : xhr.status)
@@ -1009,6 +1017,53 @@
     })
   }
 
+  // ---------- quota ----------
+
+  // What the usage bar says is free, less what this page has queued since it was drawn.
+  let quota = { freeBytes: Infinity, freeFiles: Infinity, maxText: '' }
+
+  function readQuota (el) {
+    if (!el) return { freeBytes: Infinity, freeFiles: Infinity, maxText: '' }
+    const free = (value) => value === '' || value === undefined ? Infinity : Number(value)
+    return { freeBytes: free(el.dataset.freeBytes), freeFiles: free(el.dataset.freeFiles), maxText: el.dataset.maxText }
+  }
+
+  /** A file that cannot fit in what is left is refused before a byte is sent (the server decides anyway). */
+  function quotaRefuses (item) {
+    if (quota.freeFiles < 1) return { status: 413, code: 'FST_S3S_QUOTA_EXCEEDED', message: `no more files fit in ${cfg.folderName}'s quota.` }
+    if (item.file.size > quota.freeBytes) {
+      return { status: 413, code: 'FST_S3S_QUOTA_EXCEEDED', message: `${formatSize(item.file.size)} needed, ${formatSize(Math.max(0, quota.freeBytes))} left of ${quota.maxText}.` }
+    }
+    quota.freeBytes -= item.file.size
+    quota.freeFiles -= 1
+    return null
+  }
+
+  /** The usage bar of a freshly loaded listing replaces this one, and with it what is free. */
+  function refreshQuota (doc) {
+    const current = $('[data-quota]')
+    const next = doc.querySelector('[data-quota]')
+    if (!current || !next) return
+    const fresh = document.importNode(next, true)
+    current.replaceWith(fresh)
+    quota = readQuota(fresh)
+    const queued = uploads.filter((u) => u.state === 'queued' || u.state === 'uploading')
+    for (const u of queued) {
+      quota.freeBytes -= u.file.size
+      quota.freeFiles -= 1
+    }
+  }
+
+  /** Tells the server a presigned upload landed: `{ status, body }` of its answer. */
+  async function confirmPresigned (item, path) {
+    if (!cfg.confirmUrl || !path) return { status: 200, body: {} }
+    return await api('POST', cfg.confirmUrl, { path })
+  }
+
+  function initQuota () {
+    quota = readQuota($('[data-quota]'))
+  }
+
   // ---------- row actions ----------
 
   function initRows () {
@@ -1043,6 +1098,7 @@
     initShare()
     initPreview()
     initMkdir()
+    initQuota()
     initUploads()
   }
 

@@ -86,6 +86,18 @@ export const FST_S3S_EXISTS = createError<[string]>(
 export const FST_S3S_FOLDER_NOT_EMPTY = createError<[string]>(
   'FST_S3S_FOLDER_NOT_EMPTY', 'Folder is not empty: %s (delete it with recursive=1)', 409)
 
+/** Signing in did not work: the sign-in took too long, its state was tampered with, or the provider refused the code. */
+export const FST_S3S_SIGN_IN_FAILED = createError<[string]>(
+  'FST_S3S_SIGN_IN_FAILED', 'Sign-in failed: %s', 401)
+
+/** The OpenID provider could not be reached, or answered with something that is not OpenID Connect. */
+export const FST_S3S_IDENTITY_PROVIDER = createError<[string]>(
+  'FST_S3S_IDENTITY_PROVIDER', 'The sign-in provider did not answer as expected: %s', 502)
+
+/** An upload would take the user's (or namespace's) space past its `quota`. */
+export const FST_S3S_QUOTA_EXCEEDED = createError<[string]>(
+  'FST_S3S_QUOTA_EXCEEDED', 'Over quota: %s', 413)
+
 /** A browse request that is not what the route takes (no files, a bad form). */
 export const FST_S3S_BAD_REQUEST = createError<[string]>(
   'FST_S3S_BAD_REQUEST', 'Bad request: %s', 400)

@@ -9,6 +9,7 @@ import s3Storage, {
   FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE,
   FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT,
   FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNAUTHENTICATED, FST_S3S_UNKNOWN_PROFILE,
+  FST_S3S_QUOTA_EXCEEDED, FST_S3S_SIGN_IN_FAILED, FST_S3S_IDENTITY_PROVIDER,
   type AuditLog, type AuditRecord, type AuditResult, type Authenticate, type Authorize, type BrokerProfileOptions,
   type BrowseAction, type BrowseOptions, type BucketProfileOptions, type ByteRange, type CallOptions, type CheckCorsOptions,
   type ChecksumPolicy, type CopiedFile, type CopyFileOptions, type CorsReport, type CreateUploadInput, type CredentialSource,
@@ -19,7 +20,8 @@ import s3Storage, {
   type SignDownloadLinkOptions, type SignedLink, type StaticCredentials, type StorageOperationsClass, type StorageOperationsOptions,
   type StorageProfile, type StorageRegistry, type Timeouts, type TokenCodeCallback, type UploadBody, type UploadFileOptions,
   type UploadLinkOptions, type UploadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
-  type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile
+  type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile,
+  type LoginOptions, type LoginCookieOptions, type SignInClaims, type BasePathFunction, type QuotaOptions, type QuotaLimit
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
 
@@ -108,7 +110,7 @@ expect(new errors.FST_S3S_NOT_FOUND('x').statusCode).type.toBe<number | undefine
 for (const E of [FST_S3S_ACCESS_DENIED, FST_S3S_BAD_REQUEST, FST_S3S_CREDENTIALS, FST_S3S_EXISTS, FST_S3S_FOLDER_NOT_EMPTY,
   FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND,
   FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE,
-  FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNKNOWN_PROFILE]) {
+  FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNKNOWN_PROFILE, FST_S3S_QUOTA_EXCEEDED, FST_S3S_SIGN_IN_FAILED, FST_S3S_IDENTITY_PROVIDER]) {
   expect(new E('why').code).type.toBeAssignableTo<string>()
 }
 expect(new FST_S3S_NOT_FOUND('x').code).type.toBe<string>()
@@ -137,6 +139,30 @@ expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { 
 expect(allowList({ domains: ['example.com'] })).type.toBeAssignableTo<(user: string | null) => boolean>()
 expect<Listing['files'][number]>().type.toBe<FileEntry>()
 expect<Listing['folders'][number]>().type.toBe<FolderEntry>()
+
+// Sign-in, per-user spaces and quotas.
+const login: LoginOptions = {
+  issuer: 'https://accounts.google.com',
+  clientId: 'id.apps.googleusercontent.com',
+  clientSecret: 'secret',
+  allowedDomains: ['example.com'],
+  authorizationParams: { hd: 'example.com' },
+  userFromClaims: (claims) => {
+    expect(claims).type.toBe<SignInClaims>()
+    return claims.email ?? null
+  },
+  cookie: { secret: ['new-secret-of-at-least-32-characters', 'old-secret-of-at-least-32-characters'], maxAgeSeconds: 3600 }
+}
+expect(login.cookie).type.toBe<LoginCookieOptions>()
+const perUser: BasePathFunction = async (user) => `users/${user}/`
+const limit: QuotaLimit = (user) => user === 'admin' ? undefined : 10 * 1024 ** 3
+const quota: QuotaOptions = { maxBytes: limit, maxFiles: 10_000, usageTtlSeconds: 30 }
+await Fastify().register(s3Storage, {
+  profiles: { main: { bucket: 'b' } },
+  browse: { namespaces: { home: { basePath: perUser, quota }, tenant: { basePath: (_user, req) => `tenants/${req.hostname}/` } }, login }
+})
+expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { d: {} }, login: { issuer: 'https://x', clientId: 'y' } } })
+expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { d: { quota: { maxBytes: '1GB' } } } } })
 
 // Direct uploads.
 const serviceOptions: UploadServiceOptions = { maxFileSize: 1024, allowedContentTypes: ['image/png'] }

@@ -4,13 +4,16 @@
  */
 import type { FastifyRequest } from 'fastify'
 import mime from 'mime'
-import { baseName, buildKey } from '../keys.js'
+import { FST_S3S_FORBIDDEN } from '../errors.js'
+import { baseName, buildKey, normalizePrefix } from '../keys.js'
 import { StorageOperations, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
-import { identify, requireAllowed, type BrowseAction } from '../http/guards.js'
+import { identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
+import type { QuotaTracker } from './quota.js'
+import type { SignIn } from './login.js'
 
 /** A folder entry as pages and JSON show it. */
 export interface FolderEntry {
@@ -42,6 +45,32 @@ export interface Listing {
   truncated?: boolean
 }
 
+/** Who asks, and the folder of the namespace that is theirs: resolved once per request. */
+interface RequestScope {
+  user: string | null
+  /** The namespace's basePath for this request: `''` or a folder ending in `/`. */
+  space: string
+}
+
+/** The hooks a namespace checks every request with (the host's, combined with the sign-in's). */
+export interface Guards {
+  authenticate?: Authenticate
+  authorize?: Authorize
+}
+
+/**
+ * The folder a `basePath` function answered, checked by the key rules and never repaired: a value that is
+ * not a safe folder refuses the request (403) instead of being trimmed into some other folder.
+ */
+export function checkSpace (value: unknown): string {
+  if (typeof value !== 'string') throw new FST_S3S_FORBIDDEN('no folder for this user (basePath did not answer a string)')
+  try {
+    return normalizePrefix(value, 'location')
+  } catch (err) {
+    throw new FST_S3S_FORBIDDEN(`no safe folder for this user (${(err as Error).message})`)
+  }
+}
+
 /** A namespace's handlers' shared state. */
 export class NamespaceContext {
   readonly ns: NormalizedNamespace
@@ -49,43 +78,86 @@ export class NamespaceContext {
   readonly registry: ProfileRegistry
   readonly audit: AuditLog
   readonly cache?: ListingCache<Listing>
+  /** The namespace's quota bookkeeping, when it has a `quota`. */
+  readonly quota?: QuotaTracker
+  /** The built-in sign-in, when `browse.login` is set (pages show who is signed in). */
+  readonly signIn?: Pick<SignIn, 'account'>
   /** URL of the namespace: `<prefix>/<name>`. */
   readonly baseUrl: string
+  private readonly guards: Guards
+  private readonly scopes = new WeakMap<FastifyRequest, Promise<RequestScope>>()
+  // The resolved folders, readable without await (operations() is synchronous).
+  private readonly resolved = new WeakMap<FastifyRequest, string>()
 
-  constructor (ns: NormalizedNamespace, options: NormalizedBrowseOptions, registry: ProfileRegistry, audit: AuditLog, cache?: ListingCache<Listing>) {
+  constructor (ns: NormalizedNamespace, options: NormalizedBrowseOptions, registry: ProfileRegistry, audit: AuditLog,
+    cache?: ListingCache<Listing>, { guards, quota, signIn }: { guards?: Guards, quota?: QuotaTracker, signIn?: Pick<SignIn, 'account'> } = {}) {
     this.ns = ns
     this.options = options
     this.registry = registry
     this.audit = audit
     this.cache = cache
+    this.quota = quota
+    this.signIn = signIn
+    this.guards = guards ?? { authenticate: options.authenticate, authorize: options.authorize }
     this.baseUrl = `${options.prefix}/${encodeURIComponent(ns.name)}`
   }
 
-  /** StorageOperations confined to the namespace: its profile, with basePath as the location. */
+  /**
+   * Identifies the request's user and resolves their folder, once (every namespace route does this first,
+   * in an onRequest hook): 401 without a user, 403 when `basePath` answers no safe folder.
+   */
+  async enter (req: FastifyRequest): Promise<RequestScope> {
+    let scope = this.scopes.get(req)
+    if (scope === undefined) {
+      scope = this.resolveScope(req)
+      this.scopes.set(req, scope)
+    }
+    return await scope
+  }
+
+  private async resolveScope (req: FastifyRequest): Promise<RequestScope> {
+    const user = await identify(this.guards.authenticate, req)
+    if (this.ns.basePathFor === undefined) return { user, space: this.ns.basePath }
+    const space = checkSpace(await this.ns.basePathFor(user, req))
+    this.resolved.set(req, space)
+    return { user, space }
+  }
+
+  /** The namespace's folder for this request (its basePath, or what the per-user function answered). */
+  space (req: FastifyRequest): string {
+    if (this.ns.basePathFor === undefined) return this.ns.basePath
+    const space = this.resolved.get(req)
+    // Fail closed: a route that skipped enter() must not fall back to the whole namespace.
+    if (space === undefined) throw new FST_S3S_FORBIDDEN('the request\'s folder was not resolved')
+    return space
+  }
+
+  /** StorageOperations confined to the request's folder of the namespace: its profile, with that folder as the location. */
   operations (req: FastifyRequest): StorageOperations {
+    const space = this.space(req)
     return new StorageOperations(this.registry, {
       profile: this.ns.profile,
-      location: this.ns.basePath === '' ? undefined : this.ns.basePath,
+      location: space === '' ? undefined : space,
       log: req.log
     })
   }
 
-  /** The bucket and full S3 key of a namespace path (for audit records and CDN links). */
-  async locate (path: string): Promise<{ bucket: string, key: string }> {
+  /** The bucket and full S3 key of a namespace path for this request (for audit records and CDN links). */
+  async locate (path: string, req: FastifyRequest): Promise<{ bucket: string, key: string }> {
     const profile = this.registry.profile(this.ns.profile)
     const target = await profile.target()
     const folder = path === '' || path.endsWith('/')
-    return { bucket: target.bucket, key: buildKey(target.prefix, this.ns.basePath, path, { folder }) }
+    return { bucket: target.bucket, key: buildKey(target.prefix, this.space(req), path, { folder }) }
   }
 
-  /** The user, or 401 when `authenticate` answers null. Everyone is anonymous without the hook. */
+  /** The user, or 401 when `authenticate` (and the sign-in) answers null. Everyone is anonymous without them. */
   async user (req: FastifyRequest): Promise<string | null> {
-    return await identify(this.options.authenticate, req)
+    return (await this.enter(req)).user
   }
 
   /** Throws 403 unless `authorize` allows the action on the path. */
   async authorize (user: string | null, action: BrowseAction, path: string): Promise<void> {
-    await requireAllowed(this.options.authorize, user, action, this.ns.name, path)
+    await requireAllowed(this.guards.authorize, user, action, this.ns.name, path)
   }
 
   /** Runs an action on one path and writes its audit record, whatever the outcome. */
@@ -99,7 +171,7 @@ export class NamespaceContext {
       status = (err as { statusCode?: number }).statusCode ?? 500
       throw err
     } finally {
-      const { bucket, key } = await this.locate(path).catch(() => ({ bucket: '', key: path }))
+      const { bucket, key } = await this.locate(path, req).catch(() => ({ bucket: '', key: path }))
       this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status })
     }
   }
@@ -127,9 +199,23 @@ export class NamespaceContext {
     return `${this.baseUrl}/files/${encodePath(path)}`
   }
 
-  /** Forgets cached listings that a change to `path` affects. */
-  invalidate (path: string): void {
-    this.cache?.invalidate(path)
+  /**
+   * The listing cache's folder for a namespace path of this request: keyed by the resolved folder too, so two
+   * users with spaces of their own never share a cached listing.
+   */
+  cacheFolder (path: string, req: FastifyRequest): string {
+    return this.space(req) + path
+  }
+
+  /** Forgets cached listings that a change to `path` affects (listing cache only: uploads account for their bytes themselves). */
+  invalidateListing (path: string, req: FastifyRequest): void {
+    this.cache?.invalidate(this.cacheFolder(path, req))
+  }
+
+  /** Forgets what a change to `path` makes stale: cached listings, and the space's usage when it has a quota. */
+  invalidate (path: string, req: FastifyRequest): void {
+    this.invalidateListing(path, req)
+    this.quota?.forget(this.space(req))
   }
 }
 

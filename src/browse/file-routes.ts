@@ -9,16 +9,17 @@ import { csrfGuard } from '../http/guards.js'
 import { encodePath, type Listing, type NamespaceContext } from './context.js'
 import { sendFile } from './download.js'
 import { listFolder } from './listing.js'
-import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, sortLinks } from './pages.js'
+import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, quotaView, sortLinks } from './pages.js'
 import { checkBrowsePath, decodeBrowsePath } from './paths.js'
 import { rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, type PageSetup } from './respond.js'
 import { sendPlainIndex, wantsIndex } from './plain-index.js'
 import { search } from './search.js'
-import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
+import { confirmUpload, makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
 import { render } from './views.js'
 
-async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined): Promise<FastifyReply> {
+async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined, user: string | null): Promise<FastifyReply> {
   if (wantsJson(req)) return reply.send(listing)
+  const quota = ctx.quota === undefined ? undefined : quotaView(await ctx.quota.status(ctx.operations(req), ctx.space(req), user))
   const csrfToken = reply.generateCsrf()
   const params = req.query as Record<string, unknown>
   const sort = parseSort(params)
@@ -51,10 +52,13 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
     maxUploadBytes: ctx.ns.maxUploadBytes,
     maxUploadText: formatSize(ctx.ns.maxUploadBytes),
     overwrite: ctx.ns.overwrite,
+    account: ctx.signIn?.account(req),
+    quota,
     urls: {
       upload: folderUrl,
       mkdir: `${ctx.baseUrl}/mkdir`,
       presign: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign` : '',
+      confirm: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign/confirm` : '',
       link: `${ctx.baseUrl}/link/`
     },
     assets: assetUrls(page.assets),
@@ -89,7 +93,7 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
       await ctx.authorize(user, 'list', path)
       return q === undefined ? await listFolder(ctx, req, path, query.cursor) : await search(ctx, req, path, q)
     })
-    return await renderListing(ctx, page, req, reply, path, listing, q)
+    return await renderListing(ctx, page, req, reply, path, listing, q, user)
   }
   app.get('/files/*', { exposeHeadRoute: false }, filesHandler)
   app.head('/files/*', filesHandler)
@@ -99,6 +103,9 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
     if (!folder) throw new FST_S3S_BAD_REQUEST('upload to a folder URL (ending in "/")')
     const user = await ctx.user(req)
     const outcomes = await receiveUpload(ctx, req, path, user)
+    // After a size or quota refusal the rest of the body is never read: close the connection rather than
+    // leave the client writing into a socket nobody reads (and the server unable to close).
+    if (worstStatus(outcomes) === 413) reply.header('connection', 'close')
     if (!wantsJson(req) && worstStatus(outcomes) < 400) return reply.redirect(ctx.folderUrl(path), 303)
     if (!wantsJson(req)) {
       return renderErrorPage(reply, page.csp, page.assets, {
@@ -119,7 +126,7 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
         if (!(await ops.exists(path))) throw new FST_S3S_NOT_FOUND(path)
         await ops.deleteFile(path)
       }, 204)
-      ctx.invalidate(path)
+      ctx.invalidate(path, req)
       return reply.code(204).send()
     }
     const recursive = (req.query as Record<string, string | undefined>).recursive === '1'
@@ -129,7 +136,7 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
       if (deleted.deleted.length === 0 && deleted.failed.length === 0) throw new FST_S3S_NOT_FOUND(path)
       return deleted
     })
-    ctx.invalidate(path)
+    ctx.invalidate(path, req)
     return reply.send({ deleted: result.deleted.length, failed: result.failed.map((f) => ({ key: f.key, code: f.code })) })
   })
 
@@ -147,6 +154,10 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
     app.post('/presign', { preHandler: csrfGuard }, async (req, reply) => {
       const user = await ctx.user(req)
       return sendOutcomes(reply, await presignUploads(ctx, req, user))
+    })
+    app.post('/presign/confirm', { preHandler: csrfGuard }, async (req, reply) => {
+      const user = await ctx.user(req)
+      return reply.send(await confirmUpload(ctx, req, user))
     })
   }
 

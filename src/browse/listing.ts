@@ -12,7 +12,9 @@ export async function listFolder (ctx: NamespaceContext, req: FastifyRequest, pa
   // `Cache-Control: no-cache` (a hard reload, or the page after a change) asks for S3's answer, which
   // then refreshes the cache for everyone.
   const fresh = /no-cache/i.test(String(req.headers['cache-control'] ?? ''))
-  const cached = fresh ? undefined : ctx.cache?.get(path, variant)
+  // Keyed by the request's folder too: users with spaces of their own never see each other's listings.
+  const folder = ctx.cacheFolder(path, req)
+  const cached = fresh ? undefined : ctx.cache?.get(folder, variant)
   if (cached !== undefined) return cached
   const page = await ctx.operations(req).list({ prefix: path, cursor, limit: ctx.ns.pageSize })
   const listing: Listing = {
@@ -20,6 +22,6 @@ export async function listFolder (ctx: NamespaceContext, req: FastifyRequest, pa
     files: page.files.map((f) => ctx.fileEntry(f)),
     nextCursor: page.nextCursor
   }
-  ctx.cache?.set(path, variant, listing)
+  ctx.cache?.set(folder, variant, listing)
   return listing
 }

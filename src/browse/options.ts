@@ -4,9 +4,32 @@
 import { FST_S3S_INVALID_OPTION } from '../errors.js'
 import { isExtension, normalizePrefix } from '../keys.js'
 import { MAX_LINK_TTL_SECONDS, MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
+import type { FastifyRequest } from 'fastify'
 import type { Authenticate, Authorize } from '../http/guards.js'
+import { validateLoginOptions, type LoginOptions, type NormalizedLogin } from './login-options.js'
 
-export type { Authenticate, Authorize }
+export type { Authenticate, Authorize, LoginOptions }
+
+/**
+ * A namespace's folder for one request: `(user) => \`users/${user}/\`` gives every user a space of their
+ * own. Sync or async; `''` gives the whole namespace. The result is checked by the key rules, never
+ * repaired: a user whose id would build an unsafe path (`..`, control characters, a leading `/`) is refused
+ * with 403.
+ */
+export type BasePathFunction = (user: string | null, req: FastifyRequest) => string | Promise<string>
+
+/** A quota limit: a number, or a function of the user (`undefined` or `Infinity`: no limit for them). */
+export type QuotaLimit = number | ((user: string | null) => number | undefined | Promise<number | undefined>)
+
+/** How much a namespace's space (each user's, with a per-user `basePath`) may hold. */
+export interface QuotaOptions {
+  /** Most bytes stored. Default: no limit. */
+  maxBytes?: QuotaLimit
+  /** Most files stored (folder markers do not count). Default: no limit. */
+  maxFiles?: QuotaLimit
+  /** How long a computed usage is reused, in seconds (writes through the browser update it at once). Default 30. */
+  usageTtlSeconds?: number
+}
 
 /** How the page uploads files. */
 export type UploadMode = 'stream' | 'presign'
@@ -15,8 +38,13 @@ export type UploadMode = 'stream' | 'presign'
 export interface NamespaceOptions {
   /** The storage profile. Default: the plugin's default profile. */
   profile?: string
-  /** A folder of the profile the namespace is confined to. Default: the whole profile. */
-  basePath?: string
+  /**
+   * A folder of the profile the namespace is confined to, or a function of the user that returns one (a
+   * space per user or tenant). Default: the whole profile.
+   */
+  basePath?: string | BasePathFunction
+  /** Limits on what the namespace's space holds; uploads that would pass them are refused with 413. Default: none. */
+  quota?: QuotaOptions
   /** Extensions allowed for uploads (case-insensitive, without the dot). Default: any. */
   allowedExtensions?: string[]
   /** `stream` (through the app, default) or `presign` (the browser posts straight to S3). */
@@ -45,8 +73,10 @@ export interface BrowseOptions {
   namespaces: Record<string, NamespaceOptions>
   /** URL prefix for every browse route. Default `''` (routes at `/<namespace>/files`). */
   prefix?: string
-  /** Identifies the user; null answers 401. Default: everyone is anonymous (`null` user, allowed). */
+  /** Identifies the user; null answers 401. Default: everyone is anonymous (`null` user, allowed). With `login`, it is asked first and the sign-in is the fallback. */
   authenticate?: Authenticate
+  /** Built-in OpenID Connect sign-in (`<prefix>/auth/login`, `/auth/callback`, `/auth/logout`). Default: off. */
+  login?: LoginOptions
   /** Allows or denies (403) each action. Default: everything allowed. */
   authorize?: Authorize
   /** Audit records carry only `keyHash`, not the key. Default false. */
@@ -65,8 +95,11 @@ export interface BrowseOptions {
 export interface NormalizedNamespace {
   name: string
   profile?: string
-  /** `''` or a folder ending in `/`. */
+  /** `''` or a folder ending in `/` (`''` when `basePathFor` is set). */
   basePath: string
+  /** The per-request folder, when `basePath` is a function. */
+  basePathFor?: BasePathFunction
+  quota?: NormalizedQuota
   allowedExtensions?: Set<string>
   uploadMode: UploadMode
   overwrite: boolean
@@ -79,11 +112,19 @@ export interface NormalizedNamespace {
   presignExpireSeconds: number
 }
 
+/** A quota after validation. */
+export interface NormalizedQuota {
+  maxBytes?: QuotaLimit
+  maxFiles?: QuotaLimit
+  usageTtlSeconds: number
+}
+
 /** Browse options after validation. */
 export interface NormalizedBrowseOptions {
   namespaces: Map<string, NormalizedNamespace>
   prefix: string
   authenticate?: Authenticate
+  login?: NormalizedLogin
   authorize?: Authorize
   auditKeyHashOnly: boolean
   templateFolder?: string
@@ -107,11 +148,15 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
   if (!NAMESPACE_NAME.test(name)) fail(`browse namespace "${name}" must be 1-63 letters, digits, "-" or "_"`)
   if (typeof raw !== 'object' || raw === null) fail(`browse namespace "${name}" must be an object`)
   if (raw.profile !== undefined && !profiles.includes(raw.profile)) fail(`browse namespace "${name}": profile "${raw.profile}" is not one of the profiles (${profiles.join(', ')})`)
-  let basePath: string
-  try {
-    basePath = normalizePrefix(raw.basePath?.normalize('NFC'), 'location')
-  } catch (err) {
-    fail(`browse namespace "${name}": "basePath" ${(err as Error).message}`)
+  let basePath = ''
+  const basePathFor = typeof raw.basePath === 'function' ? raw.basePath : undefined
+  if (basePathFor === undefined) {
+    if (raw.basePath !== undefined && typeof raw.basePath !== 'string') fail(`browse namespace "${name}": "basePath" must be a folder or a function of the user`)
+    try {
+      basePath = normalizePrefix(raw.basePath?.normalize('NFC'), 'location')
+    } catch (err) {
+      fail(`browse namespace "${name}": "basePath" ${(err as Error).message}`)
+    }
   }
   let allowedExtensions: Set<string> | undefined
   if (raw.allowedExtensions !== undefined) {
@@ -150,6 +195,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     name,
     profile: raw.profile,
     basePath,
+    basePathFor,
+    quota: normalizeQuota(name, raw.quota),
     allowedExtensions,
     uploadMode,
     overwrite: raw.overwrite ?? false,
@@ -161,6 +208,21 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS)
   }
+}
+
+function quotaLimit (ns: string, field: string, value: unknown): QuotaLimit | undefined {
+  if (value === undefined || typeof value === 'function') return value as QuotaLimit | undefined
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(`browse namespace "${ns}": "quota.${field}" must be a whole number >= 0 or a function of the user`)
+  return value
+}
+
+function normalizeQuota (ns: string, raw: QuotaOptions | undefined): NormalizedQuota | undefined {
+  if (raw === undefined) return undefined
+  if (typeof raw !== 'object' || raw === null) fail(`browse namespace "${ns}": "quota" must be an object`)
+  const maxBytes = quotaLimit(ns, 'maxBytes', raw.maxBytes)
+  const maxFiles = quotaLimit(ns, 'maxFiles', raw.maxFiles)
+  if (maxBytes === undefined && maxFiles === undefined) fail(`browse namespace "${ns}": "quota" needs "maxBytes" or "maxFiles"`)
+  return { maxBytes, maxFiles, usageTtlSeconds: positiveInt(ns, 'quota.usageTtlSeconds', raw.usageTtlSeconds, 30, 3600) }
 }
 
 /** Validates the browse options against the configured profile names. Throws `FST_S3S_INVALID_OPTION`. */
@@ -188,10 +250,14 @@ export function validateBrowseOptions (raw: unknown, profiles: string[]): Normal
   if (csp !== undefined && csp !== false && typeof csp !== 'string' && typeof csp !== 'function') fail('"browse.contentSecurityPolicy" must be a string, a function or false')
   // A header value must stay one line: a policy with a line break would split the response.
   if (typeof csp === 'string' && /[\r\n]/.test(csp)) fail('"browse.contentSecurityPolicy" must not contain line breaks')
+  const login = opts.login === undefined ? undefined : validateLoginOptions(opts.login, { hasAuthorize: opts.authorize !== undefined })
+  // `<prefix>/auth/*` are the sign-in's routes: a namespace of that name would sit on top of them.
+  if (login !== undefined && [...namespaces.keys()].some((n) => n.toLowerCase() === 'auth')) fail('a browse namespace cannot be named "auth" when "browse.login" is set (its routes are <prefix>/auth/...)')
   return {
     namespaces,
     prefix,
     authenticate: opts.authenticate,
+    login,
     authorize: opts.authorize,
     auditKeyHashOnly: opts.auditKeyHashOnly === true,
     templateFolder: opts.templateFolder,

@@ -279,6 +279,39 @@ export function errorHint (statusCode: number): string {
   }
 }
 
+/** The usage bar of a namespace with a quota, as partials/quota.eta reads it. */
+export interface QuotaView {
+  /** `1.2 MB of 10 MB used · 3 of 100 files`. */
+  summary: string
+  /** The byte limit written out, or `''`. */
+  maxText: string
+  /** 0-100, by bytes when limited, else by files; undefined with neither limit for this user. */
+  percent?: number
+  /** Bytes still free, `''` without a byte limit (the page checks files against it before sending them). */
+  freeBytes: number | ''
+  /** Files still allowed, `''` without a file limit. */
+  freeFiles: number | ''
+  /** `ok`, `high` (80% or more) or `full` (95% or more). */
+  level: 'ok' | 'high' | 'full'
+}
+
+/** The usage bar's view of a space's usage and limits. */
+export function quotaView ({ used, maxBytes, maxFiles }: { used: { bytes: number, files: number }, maxBytes?: number, maxFiles?: number }): QuotaView {
+  const share = (value: number, max: number): number => max === 0 ? 100 : Math.min(100, Math.floor((value / max) * 100))
+  const percent = maxBytes !== undefined ? share(used.bytes, maxBytes) : maxFiles !== undefined ? share(used.files, maxFiles) : undefined
+  const files = (n: number): string => `${n} ${n === 1 ? 'file' : 'files'}`
+  const parts = [maxBytes === undefined ? `${formatSize(used.bytes)} used` : `${formatSize(used.bytes)} of ${formatSize(maxBytes)} used`]
+  parts.push(maxFiles === undefined ? files(used.files) : `${used.files} of ${files(maxFiles)}`)
+  return {
+    summary: parts.join(' · '),
+    maxText: maxBytes === undefined ? '' : formatSize(maxBytes),
+    percent,
+    freeBytes: maxBytes === undefined ? '' : Math.max(0, maxBytes - used.bytes),
+    freeFiles: maxFiles === undefined ? '' : Math.max(0, maxFiles - used.files),
+    level: percent === undefined || percent < 80 ? 'ok' : percent < 95 ? 'high' : 'full'
+  }
+}
+
 /** The assets as the layout reads them. */
 export function assetUrls (assets: BrowseAssets): { css: string, js: string } {
   return { css: assets.urls['browse.css'], js: assets.urls['browse.js'] }

@@ -45,6 +45,8 @@ export interface ErrorPage {
   message: string
   files: FileOutcome[]
   backUrl?: string
+  /** The back link's text. Default "Back to the folder". */
+  backLabel?: string
 }
 
 /** Renders the error page (HTML) with the pages' headers; the status is the caller's. */

@@ -14,9 +14,11 @@ import type { AuditLog } from '../http/audit.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import { BrowseAssets } from './assets.js'
 import { LruListingCache } from './cache.js'
-import { NamespaceContext, type Listing } from './context.js'
+import { NamespaceContext, type Guards, type Listing } from './context.js'
 import { fileRoutes } from './file-routes.js'
+import type { SignIn } from './login.js'
 import type { NormalizedBrowseOptions } from './options.js'
+import { QuotaTracker } from './quota.js'
 import { hostCsp, namespaceOrigins, pageCsp } from './pages.js'
 import { httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
 import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine } from './views.js'
@@ -37,7 +39,34 @@ const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {
+  // Every route of a namespace knows its user and their folder before anything else runs: 401 (or the
+  // sign-in) before a body is read, and StorageOperations confined to the user's space.
+  app.addHook('onRequest', async function enterNamespace (req) {
+    await options.ctx.enter(req)
+  })
   for (const routes of NAMESPACE_ROUTES) await routes(app, options)
+}
+
+/**
+ * The hooks every namespace checks: the host's `authenticate` first, the sign-in's session when it answers
+ * nothing; the host's `authorize`, else the sign-in's allow-lists.
+ */
+function guardsOf (browse: NormalizedBrowseOptions, signIn: SignIn | undefined): Guards {
+  if (signIn === undefined) return { authenticate: browse.authenticate, authorize: browse.authorize }
+  const host = browse.authenticate
+  return {
+    authenticate: async (req) => {
+      const user = host === undefined ? null : await host(req)
+      return user === null || user === undefined || user === '' ? signIn.userOf(req) : user
+    },
+    authorize: browse.authorize ?? signIn.authorize
+  }
+}
+
+/** A browser's page load (not a script, an image or an API client): where a missing session means "sign in". */
+function isPageLoad (req: FastifyRequest): boolean {
+  const mode = req.headers['sec-fetch-mode']
+  return req.method === 'GET' && !wantsJson(req) && req.headers['x-requested-with'] === undefined && (mode === undefined || mode === 'navigate')
 }
 
 /** Registers the browse routes of every namespace. Encapsulated: nothing here leaks into the host app. */
@@ -65,21 +94,35 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
 
+  let signIn: SignIn | undefined
   app.setErrorHandler(async function renderBrowseError (error: FastifyError, req, reply) {
     // The CSRF plugin's own codes become ours, so clients see one stable code.
     const err: FastifyError = error.code?.startsWith('FST_CSRF_') === true ? new FST_S3S_CSRF() as FastifyError : error
+    if (signIn !== undefined && err.code === 'FST_S3S_UNAUTHENTICATED' && isPageLoad(req)) {
+      reply.header('cache-control', 'no-store')
+      return reply.redirect(signIn.loginUrl(req.url))
+    }
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
     if (statusCode >= 500) req.log.error({ err }, 'browse request failed')
     const message = statusCode >= 500 && !isStorageError(err) ? 'Internal Server Error' : err.message
     if (wantsJson(req) || req.method !== 'GET') {
       return reply.code(statusCode).send({ statusCode, code: err.code, error: httpReason(statusCode), message })
     }
-    return renderErrorPage(reply, errorCsp, assets, { statusCode, code: err.code, message, files: [], backUrl: backUrlFor(browse, req, statusCode) })
+    const signInPage = signIn !== undefined && req.url.startsWith(`${browse.prefix}/auth/`)
+    const back = signInPage ? { backUrl: `${browse.prefix}/auth/login`, backLabel: 'Sign in again' } : { backUrl: backUrlFor(browse, req, statusCode) }
+    return renderErrorPage(reply, errorCsp, assets, { statusCode, code: err.code, message, files: [], ...back })
   })
 
+  // The sign-in and its libraries load only when it is configured (after the error handler: its routes use it).
+  if (browse.login !== undefined) {
+    signIn = await (await import('./login.js')).loginRoutes(app, { browse, login: browse.login, assets, csp: errorCsp })
+  }
+
+  const guards = guardsOf(browse, signIn)
   for (const ns of browse.namespaces.values()) {
     const cache = ns.cache === undefined ? undefined : new LruListingCache<Listing>(ns.cache)
-    const ctx = new NamespaceContext(ns, browse, registry, audit, cache)
+    const quota = ns.quota === undefined ? undefined : new QuotaTracker(ns.quota)
+    const ctx = new NamespaceContext(ns, browse, registry, audit, cache, { guards, quota, signIn })
     const page = { assets, csp: hostCsp(browse.contentSecurityPolicy, pageCsp(namespaceOrigins(ctx, registry)), ns.name) }
     await app.register(namespaceRoutes, { prefix: `${browse.prefix}/${ns.name}`, ctx, page })
   }

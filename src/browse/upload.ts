@@ -5,10 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { MultipartFile } from '@fastify/multipart'
-import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED } from '../errors.js'
+import { pipeline, type Readable } from 'node:stream'
+import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, isNotFound } from '../errors.js'
 import { extensionOf } from '../keys.js'
+import type { StorageOperations } from '../operations/storage-operations.js'
 import { checkBrowsePath } from './paths.js'
 import type { NamespaceContext } from './context.js'
+import type { QuotaHold } from './quota.js'
 
 /** The outcome of one file of a request. */
 export interface FileOutcome {
@@ -66,8 +69,14 @@ function formFailure (err: unknown): unknown {
   return malformed(err)
 }
 
-/** Checks a file about to be stored; throws the catalog error that refuses it. */
-async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<void> {
+// A presigned upload's hold on the quota outlives its POST by this much, for a slow upload started just in time.
+const HOLD_SLACK_SECONDS = 600
+
+/**
+ * Checks a file about to be stored; throws the catalog error that refuses it. With a quota, returns the
+ * hold the upload takes on the space (`size` unknown for a stream: its bytes are metered as they flow).
+ */
+async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<QuotaHold | undefined> {
   const allowed = ctx.ns.allowedExtensions
   const ext = extensionOf(path).toLowerCase()
   if (allowed !== undefined && !allowed.has(ext)) {
@@ -75,7 +84,32 @@ async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string |
   }
   await ctx.authorize(user, action, path)
   if (size !== undefined && size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
-  if (!ctx.ns.overwrite && await ctx.operations(req).exists(path)) throw new FST_S3S_EXISTS(path)
+  const ops = ctx.operations(req)
+  if (!ctx.ns.overwrite && await ops.exists(path)) throw new FST_S3S_EXISTS(path)
+  if (ctx.quota === undefined) return undefined
+  // An overwrite frees the bytes of the file it replaces.
+  const replaced = ctx.ns.overwrite ? await sizeOf(ops, path) : undefined
+  const ttlSeconds = action === 'presign' ? ctx.ns.presignExpireSeconds + HOLD_SLACK_SECONDS : undefined
+  return await ctx.quota.reserve(ops, ctx.space(req), user, path, { bytes: size, replaced, ttlSeconds })
+}
+
+/** The size of a stored file, or undefined when there is none. */
+async function sizeOf (ops: StorageOperations, path: string): Promise<number | undefined> {
+  try {
+    return (await ops.head(path)).size
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw err
+  }
+}
+
+/** The part's bytes, through the quota's meter when there is one. */
+function metered (file: Readable, hold: QuotaHold | undefined, path: string): Readable {
+  if (hold === undefined) return file
+  const meter = hold.meter(path)
+  // A part that fails (its size limit, a client gone) fails the meter, and so the upload.
+  pipeline(file, meter, () => {})
+  return meter
 }
 
 async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile): Promise<FileOutcome> {
@@ -88,13 +122,14 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
     part.file.resume()
     return failure(name, err)
   }
+  let hold: QuotaHold | undefined
   try {
     return await ctx.audited(req, user, 'upload', path, async () => {
-      await admit(ctx, req, user, 'upload', path)
+      hold = await admit(ctx, req, user, 'upload', path)
       // busboy ends a file at the size limit instead of failing it: turn that into an error, so the
       // multipart upload is aborted rather than completed with a truncated file.
       part.file.once('limit', () => part.file.destroy(new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)))
-      const stored = await ctx.operations(req).uploadFile(part.file, path, {
+      const stored = await ctx.operations(req).uploadFile(metered(part.file, hold, path), path, {
         preserveFilename: true,
         contentType: part.mimetype !== '' && part.mimetype !== 'application/octet-stream' ? part.mimetype : undefined,
         maxBytes: ctx.ns.maxUploadBytes,
@@ -105,10 +140,12 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
         await ctx.operations(req).deleteFile(path)
         throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
       }
-      ctx.invalidate(path)
+      hold?.commit(stored.size)
+      ctx.invalidateListing(path, req)
       return { name, path, statusCode: 201, size: stored.size }
     }, 201)
   } catch (err) {
+    hold?.release()
     if (!part.file.destroyed && !part.file.readableEnded) part.file.resume()
     return failure(name, err)
   }
@@ -161,7 +198,8 @@ export async function makeFolder (ctx: NamespaceContext, req: FastifyRequest, us
   return await ctx.audited(req, user, 'mkdir', path, async () => {
     await ctx.authorize(user, 'mkdir', path)
     await ctx.operations(req).createFolder(path)
-    ctx.invalidate(path)
+    // A folder marker holds no bytes and is no file: the quota's usage stays as it is.
+    ctx.invalidateListing(path, req)
     return { name: clean, path, statusCode: 201 }
   }, 201)
 }
@@ -186,12 +224,21 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
       if (!Number.isSafeInteger(file.size) || file.size < 0) throw new FST_S3S_BAD_REQUEST(`"${name}" needs its size in bytes`)
       const path = checkBrowsePath(folder + name, { folder: false })
       outcomes.push(await ctx.audited(req, user, 'presign', path, async () => {
-        await admit(ctx, req, user, 'presign', path, file.size)
+        const hold = await admit(ctx, req, user, 'presign', path, file.size)
         const type = typeof file.type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : undefined
-        const post = await ctx.operations(req).createUploadPost(path, {
-          maxBytes: ctx.ns.maxUploadBytes, contentType: type, expireSeconds: ctx.ns.presignExpireSeconds
-        })
-        ctx.invalidate(path)
+        let post
+        try {
+          post = await ctx.operations(req).createUploadPost(path, {
+            // With a quota the policy holds S3 to the size the quota was checked for.
+            maxBytes: hold === undefined ? ctx.ns.maxUploadBytes : Math.max(1, file.size),
+            contentType: type,
+            expireSeconds: ctx.ns.presignExpireSeconds
+          })
+        } catch (err) {
+          hold?.release()
+          throw err
+        }
+        ctx.invalidateListing(path, req)
         return { name, path, statusCode: 200, post: { url: post.url, fields: post.fields, expiresIn: post.expiresIn, maxBytes: post.maxBytes } }
       }))
     } catch (err) {
@@ -199,6 +246,37 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
     }
   }
   return outcomes
+}
+
+/**
+ * `POST /<ns>/presign/confirm` `{ path }`: the page tells that a presigned upload landed. The file's real
+ * size is checked again (not every S3-compatible store enforces a POST policy): a file that breaks
+ * `maxUploadBytes` or takes the space past its quota is deleted and refused (413). The listing cache
+ * learns of the file either way.
+ */
+export async function confirmUpload (ctx: NamespaceContext, req: FastifyRequest, user: string | null): Promise<FileOutcome> {
+  const body = req.body as { path?: unknown } | undefined
+  const path = checkBrowsePath(body?.path ?? '', { folder: false })
+  if (path === '') throw new FST_S3S_BAD_REQUEST('"path" names the uploaded file')
+  const name = path.slice(path.lastIndexOf('/') + 1)
+  return await ctx.audited(req, user, 'upload', path, async () => {
+    await ctx.authorize(user, 'upload', path)
+    const ops = ctx.operations(req)
+    const info = await ops.head(path)
+    ctx.invalidateListing(path, req)
+    if (ctx.quota !== undefined) {
+      try {
+        // Only a file a hold was waiting for is ours to delete: anything else was stored before.
+        const held = await ctx.quota.confirm(ops, ctx.space(req), user, path, info.size)
+        if (held && info.size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
+      } catch (err) {
+        await ops.deleteFile(path)
+        ctx.invalidate(path, req)
+        throw err
+      }
+    }
+    return { name, path, statusCode: 200, size: info.size }
+  })
 }
 
 /** Sends per-file outcomes with the worst status. */
