@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify'
 import mime from 'mime'
 import { baseName, buildKey } from '../keys.js'
-import { StorageOperations, type ListedFile } from '../operations/storage-operations.js'
+import { StorageOperations, type BucketVersioning, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
@@ -31,6 +31,8 @@ export interface FileEntry {
   type: string
   /** The download route, or `<objectHostname>/<key>`. */
   url: string
+  /** The ETag S3 listed: send it back as `ifMatch` to replace exactly this content. */
+  etag?: string
 }
 
 /** A listing page (or search result). */
@@ -51,6 +53,8 @@ export class NamespaceContext {
   readonly cache?: ListingCache<Listing>
   /** URL of the namespace: `<prefix>/<name>`. */
   readonly baseUrl: string
+  private versioningSeen?: { state: BucketVersioning, at: number }
+  private versioningAsked?: Promise<BucketVersioning>
 
   constructor (ns: NormalizedNamespace, options: NormalizedBrowseOptions, registry: ProfileRegistry, audit: AuditLog, cache?: ListingCache<Listing>) {
     this.ns = ns
@@ -88,8 +92,21 @@ export class NamespaceContext {
     await requireAllowed(this.options.authorize, user, action, this.ns.name, path)
   }
 
+  /**
+   * The bucket's versioning, for what pages show (remembered for 30 s; every version call still checks it
+   * itself). Once enabled, S3 never turns versioning off again, so only an `'Off'` can be out of date.
+   */
+  async versioning (req: FastifyRequest): Promise<BucketVersioning> {
+    const seen = this.versioningSeen
+    if (seen !== undefined && Date.now() - seen.at < VERSIONING_TTL_MS) return seen.state
+    this.versioningAsked ??= this.operations(req).bucketVersioning()
+      .then((state) => { this.versioningSeen = { state, at: Date.now() }; return state })
+      .finally(() => { this.versioningAsked = undefined })
+    return await this.versioningAsked
+  }
+
   /** Runs an action on one path and writes its audit record, whatever the outcome. */
-  async audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200): Promise<T> {
+  async audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200, extra: { versionId?: string } = {}): Promise<T> {
     let status = 500
     try {
       const result = await fn()
@@ -100,7 +117,7 @@ export class NamespaceContext {
       throw err
     } finally {
       const { bucket, key } = await this.locate(path).catch(() => ({ bucket: '', key: path }))
-      this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status })
+      this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status, versionId: extra.versionId })
     }
   }
 
@@ -118,7 +135,8 @@ export class NamespaceContext {
       size: file.size,
       lastModified: file.lastModified?.toISOString(),
       type: mime.getType(file.name) ?? 'application/octet-stream',
-      url: this.fileUrl(file.name, file.key)
+      url: this.fileUrl(file.name, file.key),
+      etag: file.etag
     }
   }
 
@@ -132,6 +150,8 @@ export class NamespaceContext {
     this.cache?.invalidate(path)
   }
 }
+
+const VERSIONING_TTL_MS = 30_000
 
 /** Percent-encodes each segment of a path, keeping the slashes. */
 export function encodePath (path: string): string {

@@ -15,10 +15,12 @@ import { rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, t
 import { sendPlainIndex, wantsIndex } from './plain-index.js'
 import { search } from './search.js'
 import { makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
+import { versionsView } from './version-routes.js'
 import { render } from './views.js'
 
-async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined): Promise<FastifyReply> {
+async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, user: string | null, path: string, listing: Listing, query: string | undefined): Promise<FastifyReply> {
   if (wantsJson(req)) return reply.send(listing)
+  const versions = await versionsView(ctx, req, user, path)
   const csrfToken = reply.generateCsrf()
   const params = req.query as Record<string, unknown>
   const sort = parseSort(params)
@@ -57,6 +59,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
       presign: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign` : '',
       link: `${ctx.baseUrl}/link/`
     },
+    versions,
     assets: assetUrls(page.assets),
     encodePath
   })
@@ -89,7 +92,7 @@ export async function fileRoutes (app: FastifyInstance, { ctx, page }: Namespace
       await ctx.authorize(user, 'list', path)
       return q === undefined ? await listFolder(ctx, req, path, query.cursor) : await search(ctx, req, path, q)
     })
-    return await renderListing(ctx, page, req, reply, path, listing, q)
+    return await renderListing(ctx, page, req, reply, user, path, listing, q)
   }
   app.get('/files/*', { exposeHeadRoute: false }, filesHandler)
   app.head('/files/*', filesHandler)

@@ -19,6 +19,7 @@ import { fileRoutes } from './file-routes.js'
 import type { NormalizedBrowseOptions } from './options.js'
 import { hostCsp, namespaceOrigins, pageCsp } from './pages.js'
 import { httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
+import { versionRoutes } from './version-routes.js'
 import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine } from './views.js'
 
 /** Options the plugin entry hands to the browse routes. */
@@ -33,7 +34,8 @@ type NamespaceRouteSet = (app: FastifyInstance, options: NamespaceRouteOptions) 
 
 /** Every namespace's route sets, one module per feature. */
 const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
-  fileRoutes
+  fileRoutes,
+  versionRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {

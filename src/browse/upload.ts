@@ -5,10 +5,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { MultipartFile } from '@fastify/multipart'
-import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED } from '../errors.js'
+import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, isNotFound } from '../errors.js'
 import { extensionOf } from '../keys.js'
 import { checkBrowsePath } from './paths.js'
 import type { NamespaceContext } from './context.js'
+import { uploaderMetadata } from './uploader.js'
 
 /** The outcome of one file of a request. */
 export interface FileOutcome {
@@ -21,6 +22,10 @@ export interface FileOutcome {
   code?: string
   message?: string
   size?: number
+  /** Stored: the new ETag (send it as `ifMatch` to replace this content later). 409: the existing file's ETag. */
+  etag?: string
+  /** Stored on a versioned bucket: the new version's id. */
+  versionId?: string
   /** Presign mode: the form to POST to S3. */
   post?: { url: string, fields: Record<string, string>, expiresIn: number, maxBytes: number }
 }
@@ -45,9 +50,9 @@ export function storedName (filename: string): string {
 }
 
 function failure (name: string, err: unknown): FileOutcome {
-  const e = malformed(err) as { statusCode?: number, code?: string, message?: string }
+  const e = malformed(err) as { statusCode?: number, code?: string, message?: string, etag?: string }
   const statusCode = e.statusCode ?? 500
-  return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message }
+  return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message, etag: e.etag }
 }
 
 // Errors with no status come from the multipart parser (busboy: no boundary, unexpected end of form, a
@@ -66,8 +71,12 @@ function formFailure (err: unknown): unknown {
   return malformed(err)
 }
 
-/** Checks a file about to be stored; throws the catalog error that refuses it. */
-async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<void> {
+/**
+ * Checks a file about to be stored; throws the catalog error that refuses it. With `ifMatch` (a replace of
+ * the content the client saw) the name may exist; on a namespace that does not overwrite, replacing a file
+ * of an unversioned (or suspended) bucket destroys the old content, so it needs `delete` permission too.
+ */
+async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number, ifMatch?: string): Promise<void> {
   const allowed = ctx.ns.allowedExtensions
   const ext = extensionOf(path).toLowerCase()
   if (allowed !== undefined && !allowed.has(ext)) {
@@ -75,10 +84,21 @@ async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string |
   }
   await ctx.authorize(user, action, path)
   if (size !== undefined && size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
-  if (!ctx.ns.overwrite && await ctx.operations(req).exists(path)) throw new FST_S3S_EXISTS(path)
+  if (ctx.ns.overwrite) return
+  const ops = ctx.operations(req)
+  if (ifMatch !== undefined) {
+    if (await ops.bucketVersioning() !== 'Enabled') await ctx.authorize(user, 'delete', path)
+    return
+  }
+  const existing = await ops.head(path).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined
+    throw err
+  })
+  // The 409 says which content is there, so the client can replace exactly that (ifMatch).
+  if (existing !== undefined) throw Object.assign(new FST_S3S_EXISTS(path), { etag: existing.etag })
 }
 
-async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile): Promise<FileOutcome> {
+async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile, ifMatch?: string): Promise<FileOutcome> {
   const name = storedName(part.filename ?? '')
   let path: string
   try {
@@ -90,7 +110,7 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
   }
   try {
     return await ctx.audited(req, user, 'upload', path, async () => {
-      await admit(ctx, req, user, 'upload', path)
+      await admit(ctx, req, user, 'upload', path, undefined, ifMatch)
       // busboy ends a file at the size limit instead of failing it: turn that into an error, so the
       // multipart upload is aborted rather than completed with a truncated file.
       part.file.once('limit', () => part.file.destroy(new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)))
@@ -98,7 +118,10 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
         preserveFilename: true,
         contentType: part.mimetype !== '' && part.mimetype !== 'application/octet-stream' ? part.mimetype : undefined,
         maxBytes: ctx.ns.maxUploadBytes,
-        ifNoneMatch: !ctx.ns.overwrite
+        metadata: uploaderMetadata(ctx.ns, user),
+        // Replace only the content the client saw; otherwise never overwrite (unless the namespace does).
+        ifMatch,
+        ifNoneMatch: ifMatch === undefined && !ctx.ns.overwrite
       })
       if (part.file.truncated) {
         // Never reached while the +1 above holds; a truncated file must not stay stored if it ever is.
@@ -106,7 +129,7 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
         throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
       }
       ctx.invalidate(path)
-      return { name, path, statusCode: 201, size: stored.size }
+      return { name, path, statusCode: 201, size: stored.size, etag: stored.etag, versionId: stored.versionId }
     }, 201)
   } catch (err) {
     if (!part.file.destroyed && !part.file.readableEnded) part.file.resume()
@@ -117,12 +140,14 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
 /**
  * `POST /<ns>/files/<folder>/`: stores every file of a multipart form; a lone `folder` field makes a folder.
  * Whatever goes wrong part-way (a broken body, the files limit), the outcomes list every file stored before
- * it, plus one outcome for the failure: the answer never says less was stored than was.
+ * it, plus one outcome for the failure: the answer never says less was stored than was. An `ifMatch` field
+ * (an ETag) makes the file part that follows it a conditional replace of that content.
  */
 export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest, folder: string, user: string | null): Promise<FileOutcome[]> {
   if (!req.isMultipart()) throw new FST_S3S_BAD_REQUEST('send the files as multipart/form-data')
   const outcomes: FileOutcome[] = []
   let newFolder: string | undefined
+  let ifMatch: string | undefined
   // We turn the size limit into our own 413 (see storePart), so multipart must not throw its own.
   // busboy stops at fileSize and ends the stream quietly; one byte more than allowed lets our own counter
   // (uploadObject's maxBytes) see the excess and abort the multipart upload.
@@ -133,9 +158,11 @@ export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest,
     for await (const part of parts) {
       if (part.type === 'field') {
         if (part.fieldname === 'folder' && typeof part.value === 'string') newFolder = part.value
+        if (part.fieldname === 'ifMatch' && typeof part.value === 'string' && part.value !== '') ifMatch = part.value
         continue
       }
-      const outcome = await storePart(ctx, req, user, folder, part)
+      const outcome = await storePart(ctx, req, user, folder, part, ifMatch)
+      ifMatch = undefined
       outcomes.push(outcome)
       // After a size failure busboy has stopped: nothing more can be read from this request.
       if (outcome.statusCode === 413) break
@@ -189,7 +216,7 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
         await admit(ctx, req, user, 'presign', path, file.size)
         const type = typeof file.type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(file.type) ? file.type : undefined
         const post = await ctx.operations(req).createUploadPost(path, {
-          maxBytes: ctx.ns.maxUploadBytes, contentType: type, expireSeconds: ctx.ns.presignExpireSeconds
+          maxBytes: ctx.ns.maxUploadBytes, contentType: type, expireSeconds: ctx.ns.presignExpireSeconds, metadata: uploaderMetadata(ctx.ns, user)
         })
         ctx.invalidate(path)
         return { name, path, statusCode: 200, post: { url: post.url, fields: post.fields, expiresIn: post.expiresIn, maxBytes: post.maxBytes } }

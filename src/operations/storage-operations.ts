@@ -577,9 +577,10 @@ function writeConditions (options: UploadFileOptions): { ifMatch?: string, ifNon
   if (ifNoneMatch !== undefined && ifNoneMatch !== true && ifNoneMatch !== false && ifNoneMatch !== '*') throw new FST_S3S_INVALID_ARGUMENT('ifNoneMatch must be true or "*"')
   const create = ifNoneMatch === true || ifNoneMatch === '*'
   if (ifMatch === undefined) return { ifNoneMatch: create }
-  if (typeof ifMatch !== 'string' || !/^(\*|"?[\x21\x23-\x7e]{1,1024}"?)$/.test(ifMatch)) throw new FST_S3S_INVALID_ARGUMENT('ifMatch must be an ETag the store returned (or "*")')
+  // `*` ("if it exists") is left out: versitygw compares it as an ETag, and AWS does not document it.
+  if (typeof ifMatch !== 'string' || !/^"?[\x21\x23-\x29\x2b-\x7e][\x21\x23-\x7e]{0,1023}"?$/.test(ifMatch)) throw new FST_S3S_INVALID_ARGUMENT('ifMatch must be an ETag the store returned')
   if (create) throw new FST_S3S_INVALID_ARGUMENT('ifMatch and ifNoneMatch cannot be used together')
-  return { ifMatch: ifMatch === '*' ? ifMatch : `"${ifMatch.replace(/^"|"$/g, '')}"`, ifNoneMatch: false }
+  return { ifMatch: `"${ifMatch.replace(/^"|"$/g, '')}"`, ifNoneMatch: false }
 }
 
 function fileVersion (entry: VersionEntry): FileVersion {

@@ -72,7 +72,7 @@ export interface UploadFileOptions extends CallOptions {
   /**
    * Only overwrite the object if its ETag is still this one (`If-Match`, checked by S3 on the write itself,
    * the PUT or the multipart Complete): a file changed (or deleted) by someone else meanwhile is
-   * `FST_S3S_PRECONDITION_FAILED` (412) and stays as it is. Quoted or not; `'*'` means "if it exists".
+   * `FST_S3S_PRECONDITION_FAILED` (412) and stays as it is. Quoted or not (`*` is not taken: stores differ).
    * A write racing another one is retried; if it keeps conflicting, `FST_S3S_WRITE_CONFLICT` (409).
    * Not together with `ifNoneMatch`. Default: none.
    */
