@@ -392,11 +392,13 @@
   async function deleteEntry (row) {
     const folder = row.dataset.kind === 'folder'
     const name = row.dataset.name
+    // On a versioned bucket a delete only hides the file: say how it comes back.
+    const kept = Boolean(cfg.versionsUrl)
     const confirmed = await confirmAction({
       title: folder ? 'Delete this folder?' : 'Delete this file?',
       text: folder
-        ? `“${name}” and everything inside it will be deleted for everyone. This cannot be undone.`
-        : `“${name}” will be deleted for everyone. This cannot be undone.`,
+        ? `“${name}” and everything inside it will be deleted for everyone.` + (kept ? ' Their versions are kept: “Show deleted files” here brings them back.' : ' This cannot be undone.')
+        : `“${name}” will be deleted for everyone.` + (kept ? ' Its versions are kept: “Show deleted files” brings it back.' : ' This cannot be undone.'),
       ok: folder ? 'Delete folder' : 'Delete'
     })
     if (!confirmed) return
@@ -1106,8 +1108,8 @@
     refreshSoon()
   }
 
-  // "Show older versions" / "Show more": the next page's items join the list.
-  async function showMore (link, listSelector, itemsSelector) {
+  // "Show older versions" / "Show more": the next page's items join the lists they belong to.
+  async function showMore (link, listSelector, itemSelectors) {
     const list = link.closest(listSelector)
     link.setAttribute('aria-disabled', 'true')
     const { status, node, message } = await fetchPart(link.href, listSelector)
@@ -1116,10 +1118,14 @@
       toast(versionProblem(status, message, 'load more'), 'error')
       return
     }
-    const items = $(itemsSelector, list)
-    const more = $(itemsSelector, node)
-    if (items && more) items.append(...more.children)
-    else if (more) list.prepend(more)
+    for (const selector of itemSelectors) {
+      const items = $(selector, list)
+      const more = $(selector, node)
+      if (items && more) items.append(...more.children)
+      else if (more) link.closest('p').before(more)
+    }
+    const empty = $('[data-deleted-empty]', list)
+    if (empty && !$('[data-deleted-empty]', node)) empty.remove()
     const next = link.closest('p')
     const nextMore = $('.versions-more', node)
     if (nextMore) next.replaceWith(nextMore)
@@ -1181,8 +1187,8 @@
     if (more) {
       event.preventDefault()
       if (more.getAttribute('aria-disabled') !== 'true') {
-        if (more.matches('[data-versions-more]')) showMore(more, '[data-versions]', '[data-version-items]')
-        else showMore(more, '[data-deleted-list]', '[data-deleted-items]')
+        if (more.matches('[data-versions-more]')) showMore(more, '[data-versions]', ['[data-version-items]'])
+        else showMore(more, '[data-deleted-list]', ['[data-deleted-folders]', '[data-deleted-items]'])
       }
       return
     }

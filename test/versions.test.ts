@@ -167,11 +167,12 @@ t.test('listVersions pages with an opaque cursor', async (t) => {
 
 t.test('listDeleted: the deleted files of one folder, with the version undelete brings back', async (t) => {
   const location = 'deleted-test'
-  for (const name of ['a.txt', 'b.txt', 'c.txt', 'sub/d.txt']) await ops.uploadFile(`${name}!`, name, { location, preserveFilename: true })
+  for (const name of ['a.txt', 'b.txt', 'c.txt', 'sub/d.txt', 'live/e.txt']) await ops.uploadFile(`${name}!`, name, { location, preserveFilename: true })
   await ops.uploadFile('b2', 'b.txt', { location, preserveFilename: true })
   for (const name of ['a.txt', 'b.txt', 'sub/d.txt']) await ops.deleteFile(name, { location })
   const page = await ops.listDeleted({ location })
   t.same(page.files.map((f) => f.name).sort(), ['a.txt', 'b.txt'], 'only the folder\'s own deleted files')
+  t.same(page.folders, [{ name: 'sub/', prefix: 'app/deleted-test/sub/' }], 'a sub-folder with nothing left in it is a deleted folder; live/ is not')
   const b = page.files.find((f) => f.name === 'b.txt')!
   t.equal(b.key, 'app/deleted-test/b.txt')
   t.equal(b.lastVersion?.size, 2, 'the newest version under the marker')

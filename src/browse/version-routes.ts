@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import mime from 'mime'
+import { mapBounded } from '../bounded.js'
 import { FST_S3S_BAD_REQUEST, FST_S3S_NOT_FOUND } from '../errors.js'
 import { csrfGuard } from '../http/guards.js'
 import { baseName } from '../keys.js'
@@ -96,16 +97,10 @@ async function entriesOf (ctx: NamespaceContext, ops: StorageOperations, path: s
     lastModified: v.lastModified?.toISOString(),
     url: v.deleteMarker ? undefined : downloadUrl(ctx, path, v.versionId)
   }))
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const entry = entries[next++]
-      if (entry.deleteMarker) continue
-      const info = await ops.head(path, { versionId: entry.versionId }).catch(() => undefined)
-      if (info !== undefined) entry.uploadedBy = uploaderOf(info.metadata)
-    }
-  }
-  await Promise.all(Array.from({ length: HEAD_CONCURRENCY }, worker))
+  await mapBounded(entries.filter((e) => !e.deleteMarker), HEAD_CONCURRENCY, async (entry) => {
+    const info = await ops.head(path, { versionId: entry.versionId }).catch(() => undefined)
+    if (info !== undefined) entry.uploadedBy = uploaderOf(info.metadata)
+  })
   return entries
 }
 
@@ -232,7 +227,8 @@ export async function versionRoutes (app: FastifyInstance, { ctx, page }: Namesp
         versionId: f.lastVersion?.versionId,
         versionsUrl: `${ctx.baseUrl}/versions/${encodePath(f.name)}`
       }))
-      return { path, files, nextCursor: found.nextCursor }
+      const folders = found.folders.map((f) => ({ name: baseName(f.name.replace(/\/$/, '')), path: f.name, deletedUrl: `${ctx.baseUrl}/deleted/${encodePath(f.name)}` }))
+      return { path, files, folders, nextCursor: found.nextCursor }
     })
     reply.header('cache-control', 'no-store')
     if (wantsJson(req)) return reply.send(result)
@@ -245,6 +241,7 @@ export async function versionRoutes (app: FastifyInstance, { ctx, page }: Namesp
       folderName: crumbs[crumbs.length - 1].name,
       crumbs,
       folderUrl: ctx.folderUrl(path),
+      folders: result.folders,
       files: result.files.map((f) => ({
         ...f,
         icon: describeFile(f.name, mime.getType(f.name) ?? 'application/octet-stream').icon,

@@ -11,6 +11,7 @@ import {
   FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_NOT_FOUND, FST_S3S_PRECONDITION_FAILED, FST_S3S_VERSIONING_DISABLED,
   isNotFound
 } from '../errors.js'
+import { mapBounded } from '../bounded.js'
 import { baseName, buildKey, checkPath, extensionOf, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
 import { getBucketCors, getBucketVersioning, listMultipartUploads, putBucketCors } from './bucket.js'
@@ -523,9 +524,13 @@ export class StorageOperations {
     const cursor = options.cursor === undefined ? undefined : decodeVersionCursor(options.cursor)
     const { profile, bucket, prefix, root } = await this.resolveFolder(options.prefix ?? '', options)
     const what = options.prefix ?? (options.location ?? this.location ?? '/')
-    const found = await this.run(what, async () => {
+    const { found, gone } = await this.run(what, async () => {
       await this.requireVersioning(profile, bucket, what, 'deleted files')
-      return await deletedKeys(profile.client, bucket, prefix, { cursor, limit, maxPages: DELETED_SCAN_PAGES })
+      const found = await deletedKeys(profile.client, bucket, prefix, { cursor, limit, maxPages: DELETED_SCAN_PAGES })
+      // A sub-folder is deleted when nothing is left under it: one single-key listing each, a few at a time.
+      const candidates = found.prefixes.slice(0, DELETED_FOLDER_CHECKS)
+      const live = await mapBounded(candidates, 4, async (p) => (await listObjectsPage(profile.client, bucket, p, { limit: 1 })).objects.length > 0)
+      return { found, gone: candidates.filter((_, i) => !live[i]) }
     })
     return {
       files: found.keys.map(({ key, marker, lastVersion }) => ({
@@ -535,6 +540,7 @@ export class StorageOperations {
         markerVersionId: marker.versionId,
         lastVersion: lastVersion === undefined ? undefined : { versionId: lastVersion.versionId, size: lastVersion.size, etag: lastVersion.etag, lastModified: lastVersion.lastModified }
       })),
+      folders: gone.map((p) => ({ name: p.slice(root.length), prefix: p })),
       nextCursor: found.next === undefined ? undefined : encodeVersionCursor(found.next.from, found.next.skip)
     }
   }
@@ -545,8 +551,9 @@ export class StorageOperations {
   }
 }
 
-// S3 pages of history one listDeleted() call reads at most (1000 entries each).
+// S3 pages of history one listDeleted() call reads at most (1000 entries each), and sub-folders it checks.
 const DELETED_SCAN_PAGES = 5
+const DELETED_FOLDER_CHECKS = 20
 
 /** S3 version ids: opaque, printable ASCII (hex on SeaweedFS, ULIDs on versitygw, `null` for unversioned writes). */
 function checkVersionId (versionId: unknown): string {

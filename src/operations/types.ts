@@ -367,5 +367,10 @@ export interface DeletedFile {
 /** One page of deleted files. It may hold fewer than `limit` files and still have a `nextCursor` (each call scans a bounded part of the history). */
 export interface DeletedPage {
   files: DeletedFile[]
+  /**
+   * Deleted folders: sub-folders with history but no file left (list their deleted files with `prefix`).
+   * Each page checks at most 20 of the sub-folders it comes across.
+   */
+  folders: Array<{ name: string, prefix: string }>
   nextCursor?: string
 }

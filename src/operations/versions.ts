@@ -180,14 +180,18 @@ export interface DeletedCursor {
 /**
  * Deleted keys directly under `prefix` (the folder's own marker excluded), up to `limit`, scanning at
  * most `maxPages` S3 pages. `next` is undefined once the folder's history is exhausted; it may be set
- * with fewer than `limit` keys found (the scan stopped at `maxPages`).
+ * with fewer than `limit` keys found (the scan stopped at `maxPages`). `prefixes` are the sub-folders with
+ * any history in the pages read (each reported once over a walk of cursors).
  */
-export async function deletedKeys (client: S3Client, bucket: string, prefix: string, options: { cursor?: DeletedCursor, limit: number, maxPages: number }): Promise<{ keys: DeletedKey[], next?: DeletedCursor }> {
+export async function deletedKeys (client: S3Client, bucket: string, prefix: string, options: { cursor?: DeletedCursor, limit: number, maxPages: number }): Promise<{ keys: DeletedKey[], prefixes: string[], next?: DeletedCursor }> {
   const keys: DeletedKey[] = []
+  const prefixes: string[] = []
   let from = options.cursor?.from
   let skip = options.cursor?.skip ?? 0
   for (let pages = 0; pages < options.maxPages; pages++) {
     const page = await listVersionsPage(client, bucket, prefix, { from })
+    // A page resumed part-way reported its sub-folders the first time it was read.
+    if (skip === 0) prefixes.push(...page.prefixes)
     const deleted: DeletedKey[] = []
     for (const entry of page.entries) {
       // A key's latest entry is its first: one straddling from the previous page was judged there.
@@ -197,11 +201,11 @@ export async function deletedKeys (client: S3Client, bucket: string, prefix: str
     const wanted = deleted.slice(skip, skip + options.limit - keys.length)
     keys.push(...wanted)
     const used = skip + wanted.length
-    if (used < deleted.length) return { keys, next: { from, skip: used } }
-    if (page.next === undefined) return { keys }
+    if (used < deleted.length) return { keys, prefixes, next: { from, skip: used } }
+    if (page.next === undefined) return { keys, prefixes }
     from = page.next
     skip = 0
-    if (keys.length >= options.limit) return { keys, next: { from, skip: 0 } }
+    if (keys.length >= options.limit) return { keys, prefixes, next: { from, skip: 0 } }
   }
-  return { keys, next: { from, skip: 0 } }
+  return { keys, prefixes, next: { from, skip: 0 } }
 }
