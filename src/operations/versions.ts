@@ -121,8 +121,9 @@ async function allKeyVersions (client: S3Client, bucket: string, key: string): P
 
 /**
  * Permanently deletes one version (or delete marker) of a key, after checking it is one of the key's:
- * S3 answers success for a version id it does not have, and SeaweedFS even deletes the current object of
- * an unversioned bucket for any id. Throws `FST_S3S_NOT_FOUND` when the key has no such version.
+ * S3 answers success for a version id it does not have, and on an unversioned bucket SeaweedFS and
+ * versitygw both delete the current object for any id (measured in s3-server-features.test.ts).
+ * Throws `FST_S3S_NOT_FOUND` when the key has no such version.
  */
 export async function deleteObjectVersion (client: S3Client, bucket: string, key: string, versionId: string): Promise<VersionEntry> {
   const entry = (await allKeyVersions(client, bucket, key)).find((e) => e.versionId === versionId)

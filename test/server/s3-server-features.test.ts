@@ -105,6 +105,14 @@ interface ServerAnswers {
   deleteImplicitFolder: 'deleted' | Refusal
   /** ListObjectsV2 order of `a-b`, `a/b`, `a0`: UTF-8 byte order (AWS) or folder first. */
   listOrder: string[]
+  /** Unversioned bucket: DeleteObject with a VersionId the bucket never had (AWS: 400 InvalidArgument). */
+  unversionedDeleteUnknownVersion: 'object deleted' | 'nothing deleted' | Refusal
+  /** Unversioned bucket: GetObject with a VersionId the bucket never had (AWS: 400 InvalidArgument). */
+  unversionedGetUnknownVersion: 'current object served' | Refusal
+  /** Versioned bucket: GetObject of a delete marker's version id (AWS: 405 MethodNotAllowed). */
+  getDeleteMarkerVersion: Refusal
+  /** PutObject with `If-Match: *` onto an existing key. */
+  ifMatchStar: 'stored' | Refusal
 }
 
 const ANSWERS: Record<'seaweedfs' | 'versitygw', ServerAnswers> = {
@@ -137,7 +145,11 @@ const ANSWERS: Record<'seaweedfs' | 'versitygw', ServerAnswers> = {
     dotSegments: { name: 'InvalidRequest', status: 400 },
     deleteBucketWithOnlyOldVersions: 'deleted',
     deleteImplicitFolder: 'deleted',
-    listOrder: ['a/b', 'a-b', 'a0']
+    listOrder: ['a/b', 'a-b', 'a0'],
+    unversionedDeleteUnknownVersion: 'object deleted',
+    unversionedGetUnknownVersion: 'current object served',
+    getDeleteMarkerVersion: { name: 'NoSuchKey', status: 404 },
+    ifMatchStar: 'stored'
   },
   versitygw: {
     unknownAccessKey: { name: 'XAdminUserNotFound', status: 404 },
@@ -168,7 +180,11 @@ const ANSWERS: Record<'seaweedfs' | 'versitygw', ServerAnswers> = {
     dotSegments: 'normalised',
     deleteBucketWithOnlyOldVersions: { name: 'BucketNotEmpty', status: 409 },
     deleteImplicitFolder: { name: 'ErrDirectoryNotEmpty', status: 400 },
-    listOrder: ['a-b', 'a/b', 'a0']
+    listOrder: ['a-b', 'a/b', 'a0'],
+    unversionedDeleteUnknownVersion: 'object deleted',
+    unversionedGetUnknownVersion: { name: 'NoSuchVersion', status: 404 },
+    getDeleteMarkerVersion: { name: 'MethodNotAllowed', status: 405 },
+    ifMatchStar: { name: 'PreconditionFailed', status: 412 }
   }
 }
 const expected = ANSWERS[s3.kind === 'versitygw' ? 'versitygw' : 'seaweedfs']
@@ -798,6 +814,34 @@ t.test('bucket versioning', async (t) => {
   t.equal(await exists(bucket, 'k'), false)
   const gone = await outcome(client.send(new DeleteBucketCommand({ Bucket: bucket })), 'deleted')
   t.same(gone, expected.deleteBucketWithOnlyOldVersions, 'DeleteBucket when only old versions and a delete marker are left')
+})
+
+t.test('versions: what StorageOperations guards against (src/operations/versions.ts)', async (t) => {
+  const plain = await freshBucket(s3)
+  await client.send(new PutObjectCommand({ Bucket: plain, Key: 'k', Body: 'current' }))
+  const unknown = '01AAAAAAAAAAAAAAAAAAAAAAAA'
+  const read = await outcome(client.send(new GetObjectCommand({ Bucket: plain, Key: 'k', VersionId: unknown })), 'current object served')
+  t.same(read, expected.unversionedGetUnknownVersion, 'unversioned bucket: GetObject with an unknown VersionId')
+  const removed = await outcome(client.send(new DeleteObjectCommand({ Bucket: plain, Key: 'k', VersionId: unknown })), 'answered')
+  const left = await exists(plain, 'k')
+  t.same(removed === 'answered' ? (left ? 'nothing deleted' : 'object deleted') : removed, expected.unversionedDeleteUnknownVersion, 'unversioned bucket: DeleteObject with an unknown VersionId')
+  if (left) {
+    t.equal(await bodyOf(client, plain, 'k'), 'current')
+    await client.send(new DeleteObjectCommand({ Bucket: plain, Key: 'k', VersionId: 'null' }))
+    t.notOk(await exists(plain, 'k'), 'and VersionId "null" deletes the object itself (as on AWS)')
+  }
+
+  const versioned = await freshBucket(s3)
+  await client.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }))
+  await client.send(new PutObjectCommand({ Bucket: versioned, Key: 'k', Body: 'x' }))
+  const marker = await client.send(new DeleteObjectCommand({ Bucket: versioned, Key: 'k' }))
+  t.same(await outcome(client.send(new GetObjectCommand({ Bucket: versioned, Key: 'k', VersionId: marker.VersionId })), 'read'), expected.getDeleteMarkerVersion, 'GetObject of a delete marker')
+  const listed = await client.send(new ListObjectVersionsCommand({ Bucket: versioned, Prefix: 'k' }))
+  t.equal(listed.Versions?.length, 1)
+  t.equal(listed.DeleteMarkers?.length, 1, 'versions and delete markers come in two separate lists')
+
+  const star = await outcome(client.send(new PutObjectCommand({ Bucket: versioned, Key: 'star', Body: 'a' })).then(async () => await client.send(new PutObjectCommand({ Bucket: versioned, Key: 'star', Body: 'b', IfMatch: '*' }))), 'stored')
+  t.same(star, expected.ifMatchStar, 'If-Match: * on an existing key (the library refuses ifMatch "*")')
 })
 
 t.test('keys: files beside folders, markers, dot segments, long segments', async (t) => {
