@@ -3,7 +3,7 @@
 // undelete; Replace after a 409 as one conditional overwrite, and what it says when someone was faster.
 //
 // Screenshots go to a temp folder (its path is printed as a comment). `S3S_DOCS_SCREENSHOTS=1` also
-// refreshes the README's docs/screenshot-versions.png.
+// refreshes the README's docs/screenshot-versions.png and docs/screenshot-deleted.png.
 import t from 'tap'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -78,6 +78,7 @@ t.test('a file\'s versions: open them, restore an older one', async (t) => {
   await message(page, 1).filter({ hasText: 'Replaced' }).waitFor()
   t.equal(await stored('files/notes.txt'), 'second draft, better', 'Replace overwrote the file it was shown')
 
+  await page.click('[data-clear-uploads]')
   const row = page.locator('tr[data-name="notes.txt"]')
   await row.waitFor()
   await row.locator('[data-action="versions"]').click()

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { Readable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import type { StorageOperations } from '../src/index.js'
+import { StorageOperations } from '../src/index.js'
 import { copyObject } from '../src/operations/transfer.js'
 import { startHttpFaultProxy, type InjectedError } from './fault-proxy.js'
 import { bucketName, buildApp, freshVersionedBucket, profileFor, readAll, s3Client, startS3 } from './helper.js'
@@ -145,6 +145,32 @@ t.test('a file deleted twice comes back with one undelete; versions of a key, no
   t.same((await ops.listVersions('twice.txt')).versions.map((v) => v.deleteMarker), [false])
 })
 
+t.test('the README examples work as written', async (t) => {
+  // The examples use req.storage; a location of their own keeps them apart from the other tests.
+  class Readme extends StorageOperations { static override storageLocation = 'readme' }
+  const r = app.storage.use(Readme)
+  await r.uploadFile('draft', 'plan.txt', { preserveFilename: true })
+  await r.uploadFile('final', 'plan.txt', { preserveFilename: true })
+  t.equal(await r.bucketVersioning(), 'Enabled')
+  const { versions } = await r.listVersions('plan.txt')
+  const old = await r.downloadFile('plan.txt', { versionId: versions[1].versionId })
+  t.equal((await readAll(old.body)).toString(), 'draft')
+  await r.restoreVersion('plan.txt', versions[1].versionId)
+  await r.deleteFile('plan.txt')
+  const deleted = await r.listDeleted({ prefix: '' })
+  t.same(deleted.files.map((f) => f.name), ['plan.txt'])
+  t.same(deleted.folders, [])
+  await r.undelete('plan.txt')
+  await r.deleteVersion('plan.txt', versions[1].versionId)
+  t.equal(await text(r.downloadFile('plan.txt')), 'draft', 'the restored copy is current; the version it came from is gone')
+
+  const { etag } = await r.head('plan.txt')
+  await r.uploadFile('edited', 'plan.txt', { preserveFilename: true, ifMatch: etag })
+  await t.rejects(r.uploadFile('stale edit', 'plan.txt', { preserveFilename: true, ifMatch: etag }), { code: 'FST_S3S_PRECONDITION_FAILED' })
+  await r.uploadFile('first', 'new.txt', { preserveFilename: true, ifNoneMatch: '*' })
+  await t.rejects(r.uploadFile('first', 'new.txt', { preserveFilename: true, ifNoneMatch: '*' }), { code: 'FST_S3S_PRECONDITION_FAILED' })
+})
+
 t.test('listVersions pages with an opaque cursor', async (t) => {
   const ids: string[] = []
   for (let i = 0; i < 5; i++) ids.unshift((await ops.uploadFile(`v${i}`, 'paged.txt', { preserveFilename: true })).versionId!)
@@ -267,8 +293,12 @@ t.test('a lost-update race: two writers with the same ifMatch, exactly one wins'
   for (let round = 0; round < 5; round++) {
     await t.test(`small files, round ${round + 1}`, async (t) => await race(t, ops, 'race.txt', (w) => w.toLowerCase().repeat(1000)))
   }
-  await t.test('multipart uploads', async (t) => await race(t, ops, 'race-big.bin', (w) => stream(11 * 1024 * 1024, w.toLowerCase().charCodeAt(0))))
-  t.equal(await openUploads(versioned, 'app/race-big.bin'), 0, 'the loser\'s multipart upload was aborted')
+  // Measured in s3-server-features.test.ts ("conditional CompleteMultipartUpload race").
+  const multipartSkip = s3.kind === 'seaweedfs' && 'SeaweedFS 4.48 checks If-Match on CompleteMultipartUpload, but not atomically: both writers win in about 40% of races'
+  await t.test('multipart uploads', { skip: multipartSkip }, async (t) => {
+    await race(t, ops, 'race-big.bin', (w) => stream(11 * 1024 * 1024, w.toLowerCase().charCodeAt(0)))
+    t.equal(await openUploads(versioned, 'app/race-big.bin'), 0, 'the loser\'s multipart upload was aborted')
+  })
   await t.test('on an unversioned bucket too', async (t) => await race(t, app.storage.operations('plain'), 'race.txt', (w) => w.toLowerCase().repeat(10)))
 })
 
