@@ -191,6 +191,35 @@ t.test('listVersions pages with an opaque cursor', async (t) => {
   t.same((await ops.listVersions('missing.txt')).versions, [], 'a file with no history has no versions')
 })
 
+t.test('a history longer than one S3 page (1,010 versions): pages, undelete and deleteVersion still find everything', async (t) => {
+  const many = app.storage.operations()
+  const ids: string[] = []
+  // Written 10 at a time: their order among themselves does not matter here, only that none is lost.
+  for (let i = 0; i < 1010; i += 10) {
+    const batch = await Promise.all(Array.from({ length: Math.min(10, 1010 - i) }, async (_, j) => (await many.uploadFile(`v${i + j}`, 'long.txt', { preserveFilename: true })).versionId!))
+    ids.push(...batch)
+  }
+  const seen: string[] = []
+  let cursor: string | undefined
+  let pages = 0
+  do {
+    const page = await many.listVersions('long.txt', { limit: 400, cursor })
+    seen.push(...page.versions.map((v) => v.versionId))
+    cursor = page.nextCursor
+    pages++
+  } while (cursor !== undefined && pages < 10)
+  t.equal(pages, 3, '400 + 400 + 210')
+  t.equal(seen.length, 1010, 'every version once')
+  t.same([...seen].sort(), [...ids].sort(), 'the very versions written')
+  t.equal((await many.listVersions('long.txt')).versions.length, 1000, 'at most 1000 a page')
+  const oldest = seen[seen.length - 1]
+  const deleted = await many.deleteVersion('long.txt', oldest)
+  t.same([deleted.deleteMarker, deleted.wasLatest], [false, false], 'a version on the second S3 page is found and deleted')
+  await many.deleteFile('long.txt')
+  t.equal((await many.undelete('long.txt')).removedMarkers, 1)
+  t.ok(await many.exists('long.txt'))
+})
+
 t.test('listDeleted: the deleted files of one folder, with the version undelete brings back', async (t) => {
   const location = 'deleted-test'
   for (const name of ['a.txt', 'b.txt', 'c.txt', 'sub/d.txt', 'live/e.txt']) await ops.uploadFile(`${name}!`, name, { location, preserveFilename: true })

@@ -112,11 +112,17 @@ export async function * keyVersions (client: S3Client, bucket: string, key: stri
   } while (from !== undefined)
 }
 
-/** All of a key's entries, newest first (a single file's history: small, bounded by what S3 keeps). */
-async function allKeyVersions (client: S3Client, bucket: string, key: string): Promise<VersionEntry[]> {
-  const entries: VersionEntry[] = []
-  for await (const entry of keyVersions(client, bucket, key)) entries.push(entry)
-  return entries
+/**
+ * The top of a key's history: its current entry and, if any, the newest stored version (the first one that
+ * is not a delete marker). Stops reading as soon as it has both.
+ */
+async function historyTop (client: S3Client, bucket: string, key: string): Promise<{ current?: VersionEntry, stored?: VersionEntry }> {
+  let current: VersionEntry | undefined
+  for await (const entry of keyVersions(client, bucket, key)) {
+    current ??= entry
+    if (!entry.deleteMarker) return { current, stored: entry }
+  }
+  return { current }
 }
 
 /**
@@ -126,7 +132,12 @@ async function allKeyVersions (client: S3Client, bucket: string, key: string): P
  * Throws `FST_S3S_NOT_FOUND` when the key has no such version.
  */
 export async function deleteObjectVersion (client: S3Client, bucket: string, key: string, versionId: string): Promise<VersionEntry> {
-  const entry = (await allKeyVersions(client, bucket, key)).find((e) => e.versionId === versionId)
+  let entry: VersionEntry | undefined
+  for await (const e of keyVersions(client, bucket, key)) {
+    if (e.versionId !== versionId) continue
+    entry = e
+    break
+  }
   if (entry === undefined) throw new FST_S3S_NOT_FOUND(`version ${versionId} of ${key}`)
   await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }))
   return entry
@@ -142,18 +153,18 @@ const MAX_MARKERS_REMOVED = 100
  * `FST_S3S_EXISTS` when it is not deleted; in both cases nothing is removed.
  */
 export async function removeDeleteMarkers (client: S3Client, bucket: string, key: string): Promise<{ current: VersionEntry, removed: number }> {
-  let entries = await allKeyVersions(client, bucket, key)
-  if (entries.length === 0) throw new FST_S3S_NOT_FOUND(key)
-  if (entries[0]?.deleteMarker !== true) throw new FST_S3S_EXISTS(`${key} is not deleted`)
-  if (!entries.some((e) => !e.deleteMarker)) throw new FST_S3S_NOT_FOUND(`${key}: no stored version is left to bring back`)
+  let top = await historyTop(client, bucket, key)
+  if (top.current === undefined) throw new FST_S3S_NOT_FOUND(key)
+  if (!top.current.deleteMarker) throw new FST_S3S_EXISTS(`${key} is not deleted`)
+  if (top.stored === undefined) throw new FST_S3S_NOT_FOUND(`${key}: no stored version is left to bring back`)
   let removed = 0
   // S3 says which entry is current; asking again after each removal needs no guess about their order.
-  while (entries[0]?.deleteMarker === true && removed < MAX_MARKERS_REMOVED) {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: entries[0].versionId }))
+  while (top.current?.deleteMarker === true && removed < MAX_MARKERS_REMOVED) {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: top.current.versionId }))
     removed++
-    entries = await allKeyVersions(client, bucket, key)
+    top = await historyTop(client, bucket, key)
   }
-  const current = entries[0]
+  const current = top.current
   if (current === undefined || current.deleteMarker) throw new FST_S3S_NOT_FOUND(`${key}: no stored version is left to bring back`)
   return { current, removed }
 }
