@@ -660,7 +660,10 @@
     if (status === 403 && code === 'FST_S3S_CSRF') return 'This page is out of date. Reload it, then retry.'
     if (status === 403 && replacing) return `You do not have permission to replace “${name}”.`
     if (status === 403) return 'You do not have permission to upload here.'
-    if (status === 412) return `Someone else changed or removed “${name}” after you chose to replace it, so nothing was overwritten. Retry to see what is there now.`
+    if (status === 412 && replacing) return `Someone else changed or removed “${name}” after you chose to replace it, so nothing was overwritten. Retry to see what is there now.`
+    // Without a replace, 412 is the If-None-Match race: the name was taken while this file was on its way.
+    if (status === 412) return `Someone else saved a file named “${name}” here just now, so nothing was overwritten. Retry to choose what to do.`
+    if (code === 'FST_S3S_WRITE_CONFLICT') return `Someone else was saving “${name}” at the same moment, so nothing was overwritten. Retry in a moment.`
     if (status === 409) return `A file named “${name}” is already here.`
     if (status === 413) return `Too large: this folder accepts files up to ${cfg.maxText}.`
     if (status === 400) return message ? message.replace(/^Bad request: |^Invalid key: /, 'Not accepted: ') : 'The server refused this file name.'
@@ -717,10 +720,10 @@
     const buttons = []
     if (item.state === 'queued' || item.state === 'uploading') {
       buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Cancel the upload of ' + item.name, title: 'Cancel', onclick: () => cancel(item) }, icon('i-x')))
-    } else if (item.state === 'error' && item.status === 409) {
+    } else if (item.state === 'error' && item.status === 409 && item.code !== 'FST_S3S_WRITE_CONFLICT') {
       buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => keepBoth(item) }, 'Keep both'))
       if (!cfg.overwrite && item.etag) buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => replace(item) }, 'Replace'))
-    } else if (item.state === 'error' && item.status === 412) {
+    } else if (item.state === 'error' && (item.status === 412 || item.code === 'FST_S3S_WRITE_CONFLICT')) {
       buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => keepBoth(item) }, 'Keep both'))
       buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Retry the upload of ' + item.name, title: 'Retry', onclick: () => retry(item) }, icon('i-retry')))
     } else if ((item.state === 'error' && (item.status === 0 || item.status >= 500 || item.status === 401)) || item.state === 'canceled') {
@@ -753,6 +756,7 @@
   function fail (item, status, code, message, etag) {
     const replacing = Boolean(item.ifMatch)
     item.status = status
+    item.code = code
     // A 409 names the content that is there: Replace overwrites exactly that, or nothing.
     item.etag = status === 409 ? etag : undefined
     item.ifMatch = undefined

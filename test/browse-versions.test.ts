@@ -270,6 +270,7 @@ t.test('on an unversioned bucket: nothing shows, every route answers 409, nothin
   const html = await app.inject({ url: '/p/versions/current.txt', headers: { 'x-user': 'alice' } })
   t.equal(html.statusCode, 409, 'browsers get the error page, not a 5xx')
   t.match(html.body, /Bucket versioning is not enabled/)
+  t.match(html.body, /keeps no earlier versions of files/, 'and a hint that fits')
   const page = await app.inject({ url: '/p/files/', headers: { 'x-user': 'alice', accept: 'text/html' } })
   t.match(page.body, /data-app/, 'the folder page itself')
   t.notMatch(page.body, /data-show-deleted|data-action="versions"|data-versions-url/, 'the page offers nothing about versions')
