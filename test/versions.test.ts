@@ -52,10 +52,20 @@ function stream (size: number, fill: number): Readable {
   })())
 }
 
-t.test('bucketVersioning tells Enabled, Suspended and Off', async (t) => {
+t.test('bucketVersioning tells Enabled, Suspended and Off; setBucketVersioning turns it on and suspends it', async (t) => {
   t.equal(await ops.bucketVersioning(), 'Enabled')
   t.equal(await ops.bucketVersioning('suspended'), 'Suspended')
   t.equal(await ops.bucketVersioning({ profile: 'plain' }), 'Off')
+  const fresh = bucketName('fresh')
+  await s3.createBucket(fresh)
+  const other = await buildApp(t, { profiles: { fresh: profileFor(s3, fresh) } })
+  const fops = other.storage.operations()
+  t.equal(await fops.bucketVersioning(), 'Off')
+  await fops.setBucketVersioning('Enabled')
+  t.equal(await fops.bucketVersioning(), 'Enabled')
+  await fops.setBucketVersioning('Suspended', { profile: 'fresh' })
+  t.equal(await fops.bucketVersioning(), 'Suspended')
+  await t.rejects(fops.setBucketVersioning('Off' as 'Enabled'), { code: 'FST_S3S_INVALID_ARGUMENT' }, 'there is no way back to off')
 })
 
 t.test('put twice, delete, list, read the first version, undelete, restore it, delete one version', async (t) => {

@@ -169,6 +169,8 @@ app.get('/versions', async (req) => {
   expect(req.storage.bucketVersioning('main')).type.toBe<Promise<BucketVersioning>>()
   expect(req.storage.bucketVersioning({ profile: 'main' })).type.toBe<Promise<BucketVersioning>>()
   expect<BucketVersioning>().type.toBe<'Enabled' | 'Suspended' | 'Off'>()
+  expect(req.storage.setBucketVersioning('Enabled')).type.toBe<Promise<void>>()
+  expect(req.storage.setBucketVersioning).type.not.toBeCallableWith('Off')
   expect(req.storage.listVersions('a.txt', { limit: 10, cursor: 'c' })).type.toBe<Promise<VersionPage>>()
   expect<VersionPage['versions'][number]>().type.toBe<FileVersion>()
   expect(req.storage.restoreVersion('a.txt', 'v1')).type.toBe<Promise<RestoredVersion>>()

@@ -3,7 +3,8 @@
  * Plain functions over (client, bucket); errors are mapped by the caller.
  */
 import {
-  GetBucketCorsCommand, GetBucketVersioningCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, type CORSRule, type S3Client
+  GetBucketCorsCommand, GetBucketVersioningCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, PutBucketVersioningCommand,
+  type CORSRule, type S3Client
 } from '@aws-sdk/client-s3'
 import type { BucketVersioning } from './types.js'
 
@@ -29,6 +30,11 @@ export async function putBucketCors (client: S3Client, bucket: string, rules: CO
 export async function getBucketVersioning (client: S3Client, bucket: string): Promise<BucketVersioning> {
   const { Status } = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }))
   return Status === 'Enabled' || Status === 'Suspended' ? Status : 'Off'
+}
+
+/** Turns the bucket's versioning on, or suspends it (S3 has no way back to "off"). */
+export async function putBucketVersioning (client: S3Client, bucket: string, status: Exclude<BucketVersioning, 'Off'>): Promise<void> {
+  await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } }))
 }
 
 /** A multipart upload S3 holds open. */

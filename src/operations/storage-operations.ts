@@ -14,7 +14,7 @@ import {
 import { mapBounded } from '../bounded.js'
 import { baseName, buildKey, checkPath, extensionOf, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
-import { getBucketCors, getBucketVersioning, listMultipartUploads, putBucketCors } from './bucket.js'
+import { getBucketCors, getBucketVersioning, listMultipartUploads, putBucketCors, putBucketVersioning } from './bucket.js'
 import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
 import { normalizeMetadata } from './metadata.js'
 import { abortMultipartUpload } from './multipart.js'
@@ -435,6 +435,16 @@ export class StorageOperations {
     const options = typeof profile === 'string' ? { profile } : (profile ?? {})
     const { profile: resolved, bucket } = await this.resolveFolder('', options)
     return await this.run(`versioning of ${bucket}`, async () => await getBucketVersioning(resolved.client, bucket))
+  }
+
+  /**
+   * Turns versioning on for the profile's bucket (`'Enabled'`), or suspends it (`'Suspended'`). S3 cannot
+   * turn it off again once enabled, so there is no `'Off'`. Needs `s3:PutBucketVersioning`.
+   */
+  async setBucketVersioning (status: 'Enabled' | 'Suspended', options: Pick<CallOptions, 'profile'> = {}): Promise<void> {
+    if (status !== 'Enabled' && status !== 'Suspended') throw new FST_S3S_INVALID_ARGUMENT('versioning can be "Enabled" or "Suspended" (S3 cannot turn it off again)')
+    const { profile, bucket } = await this.resolveFolder('', options)
+    await this.run(`versioning of ${bucket}`, async () => await putBucketVersioning(profile.client, bucket, status))
   }
 
   /**
