@@ -210,7 +210,9 @@
       mkdirUrl: d.mkdirUrl,
       presignUrl: d.presignUrl,
       confirmUrl: d.confirmUrl,
-      linkUrl: d.linkUrl
+      linkUrl: d.linkUrl,
+      versionsUrl: d.versionsUrl,
+      deletedUrl: d.deletedUrl
     }
   }
 
@@ -393,11 +395,13 @@
   async function deleteEntry (row) {
     const folder = row.dataset.kind === 'folder'
     const name = row.dataset.name
+    // On a versioned bucket a delete only hides the file: say how it comes back.
+    const kept = Boolean(cfg.versionsUrl)
     const confirmed = await confirmAction({
       title: folder ? 'Delete this folder?' : 'Delete this file?',
       text: folder
-        ? `“${name}” and everything inside it will be deleted for everyone. This cannot be undone.`
-        : `“${name}” will be deleted for everyone. This cannot be undone.`,
+        ? `“${name}” and everything inside it will be deleted for everyone.` + (kept ? ' Their versions are kept: “Show deleted files” here brings them back.' : ' This cannot be undone.')
+        : `“${name}” will be deleted for everyone.` + (kept ? ' Its versions are kept: “Show deleted files” brings it back.' : ' This cannot be undone.'),
       ok: folder ? 'Delete folder' : 'Delete'
     })
     if (!confirmed) return
@@ -649,7 +653,7 @@
   const uploads = []
   let uploadId = 0
 
-  function uploadFailure (status, code, message, name) {
+  function uploadFailure (status, code, message, name, replacing) {
     const ext = extensionOf(name)
     if (code === 'FST_S3S_TYPE_NOT_ALLOWED') {
       return (ext ? `“.${ext}” files` : 'Files without an extension') + ' are not accepted here.' +
@@ -658,7 +662,12 @@
     if (code === 'FST_S3S_QUOTA_EXCEEDED') return 'Not enough space left: ' + (message ? message.replace(/^Over quota: /, '') : 'this folder\u2019s quota is used up.')
     if (status === 401) return 'You are signed out. Sign in again, then retry.'
     if (status === 403 && code === 'FST_S3S_CSRF') return 'This page is out of date. Reload it, then retry.'
+    if (status === 403 && replacing) return `You do not have permission to replace “${name}”.`
     if (status === 403) return 'You do not have permission to upload here.'
+    if (status === 412 && replacing) return `Someone else changed or removed “${name}” after you chose to replace it, so nothing was overwritten. Retry to see what is there now.`
+    // Without a replace, 412 is the If-None-Match race: the name was taken while this file was on its way.
+    if (status === 412) return `Someone else saved a file named “${name}” here just now, so nothing was overwritten. Retry to choose what to do.`
+    if (code === 'FST_S3S_WRITE_CONFLICT') return `Someone else was saving “${name}” at the same moment, so nothing was overwritten. Retry in a moment.`
     if (status === 409) return `A file named “${name}” is already here.`
     if (status === 413) return `Too large: this folder accepts files up to ${cfg.maxText}.`
     if (status === 400) return message ? message.replace(/^Bad request: |^Invalid key: /, 'Not accepted: ') : 'The server refused this file name.'
@@ -715,9 +724,12 @@
     const buttons = []
     if (item.state === 'queued' || item.state === 'uploading') {
       buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Cancel the upload of ' + item.name, title: 'Cancel', onclick: () => cancel(item) }, icon('i-x')))
-    } else if (item.state === 'error' && item.status === 409) {
+    } else if (item.state === 'error' && item.status === 409 && item.code !== 'FST_S3S_WRITE_CONFLICT') {
       buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => keepBoth(item) }, 'Keep both'))
-      if (!cfg.overwrite) buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => replace(item) }, 'Replace'))
+      if (!cfg.overwrite && item.etag) buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => replace(item) }, 'Replace'))
+    } else if (item.state === 'error' && (item.status === 412 || item.code === 'FST_S3S_WRITE_CONFLICT')) {
+      buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-sm', onclick: () => keepBoth(item) }, 'Keep both'))
+      buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Retry the upload of ' + item.name, title: 'Retry', onclick: () => retry(item) }, icon('i-retry')))
     } else if ((item.state === 'error' && (item.status === 0 || item.status >= 500 || item.status === 401)) || item.state === 'canceled') {
       buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Retry the upload of ' + item.name, title: 'Retry', onclick: () => retry(item) }, icon('i-retry')))
     }
@@ -745,16 +757,23 @@
     summarize()
   }
 
-  function fail (item, status, code, message) {
+  function fail (item, status, code, message, etag) {
+    const replacing = Boolean(item.ifMatch)
     item.status = status
+    item.code = code
+    // A 409 names the content that is there: Replace overwrites exactly that, or nothing.
+    item.etag = status === 409 ? etag : undefined
+    item.ifMatch = undefined
     item.el.bytes.textContent = formatSize(item.file.size)
-    setState(item, 'error', uploadFailure(status, code, message, item.name))
+    setState(item, 'error', uploadFailure(status, code, message, item.name, replacing))
     announce(`${item.name} was not uploaded: ${item.el.message.textContent}`)
   }
 
   function succeed (item) {
+    const replaced = Boolean(item.ifMatch)
+    item.ifMatch = undefined
     setProgress(item, item.file.size, item.file.size)
-    setState(item, 'done', 'Uploaded')
+    setState(item, 'done', replaced ? 'Replaced' : 'Uploaded')
     announce(`${item.name} uploaded`)
     refreshSoon()
   }
@@ -775,9 +794,10 @@
   }
 
   function start (item) {
-    setState(item, 'uploading', 'Uploading…')
+    setState(item, 'uploading', item.ifMatch ? 'Replacing…' : 'Uploading…')
     setProgress(item, 0, item.file.size)
-    if (cfg.uploadMode === 'presign') startPresigned(item)
+    // A replace goes through the app in either mode: a presigned POST cannot carry a condition.
+    if (cfg.uploadMode === 'presign' && !item.ifMatch) startPresigned(item)
     else startStreamed(item)
   }
 
@@ -808,13 +828,15 @@
       } catch {}
       const status = outcome.statusCode || xhr.status
       if (status >= 200 && status < 300) succeed(item)
-      else fail(item, status, outcome.code, outcome.message)
+      else fail(item, status, outcome.code, outcome.message, outcome.etag)
       finished(item)
     })
     xhr.open('POST', cfg.folderUrl + encodePath(item.dir))
     xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest')
     xhr.setRequestHeader('Accept', 'application/json')
     const form = new FormData()
+    // The field comes first: it applies to the file part that follows it.
+    if (item.ifMatch) form.append('ifMatch', item.ifMatch)
     form.append('file', item.file, item.name)
     xhr.send(form)
   }
@@ -828,7 +850,7 @@
     if (item.state !== 'uploading') return finished(item)
     const outcome = (body.files && body.files[0]) || body
     if (status !== 200 || !outcome.post) {
-      fail(item, outcome.statusCode || status, outcome.code, outcome.message)
+      fail(item, outcome.statusCode || status, outcome.code, outcome.message, outcome.etag)
       return finished(item)
     }
     const xhr = new XMLHttpRequest()
@@ -860,6 +882,7 @@
 
   function retry (item) {
     item.status = undefined
+    item.ifMatch = undefined
     setProgress(item, 0, item.file.size)
     setState(item, 'queued', 'Waiting…')
     pump()
@@ -886,14 +909,14 @@
     retry(item)
   }
 
-  // "Replace": the namespace does not overwrite on upload, so the reader deletes the old file first (which
-  // needs delete permission), then the upload goes ahead.
-  async function replace (item) {
-    setState(item, 'uploading', 'Replacing…')
-    const { status } = await api('DELETE', fileUrl(cfg.path + item.dir + item.name))
-    if (status >= 200 && status < 300) return retry(item)
-    item.status = 409
-    setState(item, 'error', status === 403 ? 'You do not have permission to replace it (deleting the existing file is not allowed).' : 'The existing file could not be replaced. Try again.')
+  // "Replace": one conditional overwrite of exactly the file the 409 reported (If-Match on its ETag). If
+  // someone else changed it meanwhile, the store refuses (412) and their file is not lost.
+  function replace (item) {
+    item.ifMatch = item.etag
+    item.status = undefined
+    setProgress(item, 0, item.file.size)
+    setState(item, 'queued', 'Waiting…')
+    pump()
   }
 
   function summarize () {
@@ -1064,6 +1087,201 @@
     quota = readQuota($('[data-quota]'))
   }
 
+  // ---------- versions (versioned buckets) ----------
+
+  // The Versions panel and "Show deleted files" show the server's own version pages (its templates,
+  // overrides included), swapped in; their forms still post without script.
+
+  /** Fetches a page and returns one part of it, imported and with local dates. */
+  async function fetchPart (url, selector) {
+    let response
+    try {
+      response = await fetch(url, { headers: { Accept: 'text/html' }, credentials: 'same-origin' })
+    } catch {
+      return { status: 0 }
+    }
+    const doc = new DOMParser().parseFromString(await response.text(), 'text/html')
+    const part = doc.querySelector(selector)
+    if (!response.ok || !part) {
+      const message = doc.querySelector('.error-message')
+      return { status: response.status, message: message ? message.textContent : '' }
+    }
+    const node = document.importNode(part, true)
+    localizeDates(node)
+    return { status: response.status, node }
+  }
+
+  function versionProblem (status, message, what) {
+    if (status === 401) return 'You are signed out. Sign in again, then retry.'
+    if (status === 403) return `You do not have permission to ${what}.`
+    if (status === 404) return 'It is no longer there. It may have been deleted for good meanwhile.'
+    if (status === 409 && message) return message.replace(/^(Already exists|Bucket versioning is not enabled): /, '')
+    if (status === 0) return 'The connection was lost. Check your network, then retry.'
+    return message ? `Could not ${what}: ${message}` : `Could not ${what}. Try again.`
+  }
+
+  let versionsPath
+
+  async function openVersions (path, name) {
+    const dialog = $('#versions-dialog')
+    if (!dialog || !cfg.versionsUrl) return
+    versionsPath = path
+    $('[data-versions-name]', dialog).textContent = name
+    if (!dialog.open) dialog.showModal()
+    await loadVersions()
+  }
+
+  async function loadVersions () {
+    const body = $('#versions-dialog [data-versions-body]')
+    const path = versionsPath
+    body.replaceChildren(h('div', { class: 'spinner', role: 'img', 'aria-label': 'Loading' }))
+    const { status, node, message } = await fetchPart(cfg.versionsUrl + encodePath(path), '[data-versions]')
+    if (path !== versionsPath) return
+    body.replaceChildren(node || h('p', { class: 'panel-error', role: 'alert', text: versionProblem(status, message, 'show the versions') }))
+  }
+
+  async function loadDeleted () {
+    const body = $('[data-deleted-body]')
+    body.replaceChildren(h('div', { class: 'spinner', role: 'img', 'aria-label': 'Loading' }))
+    const { status, node, message } = await fetchPart(cfg.deletedUrl, '[data-deleted-list]')
+    body.replaceChildren(node || h('p', { class: 'panel-error', role: 'alert', text: versionProblem(status, message, 'list the deleted files') }))
+  }
+
+  function showDeleted (open) {
+    const panel = $('#deleted')
+    const toggle = $('[data-show-deleted]')
+    if (!panel || !toggle) return
+    panel.hidden = !open
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false')
+    $('span', toggle).textContent = open ? 'Hide deleted files' : 'Show deleted files'
+    if (open) loadDeleted()
+  }
+
+  // After a restore, an undelete or a deleted version: what shows it is loaded again.
+  function versionsChanged () {
+    if (!cfg) return location.reload()
+    const dialog = $('#versions-dialog')
+    if (dialog && dialog.open) loadVersions()
+    const panel = $('#deleted')
+    if (panel && !panel.hidden) loadDeleted()
+    refreshSoon()
+  }
+
+  // "Show older versions" / "Show more": the next page's items join the lists they belong to.
+  async function showMore (link, listSelector, itemSelectors) {
+    const list = link.closest(listSelector)
+    link.setAttribute('aria-disabled', 'true')
+    const { status, node, message } = await fetchPart(link.href, listSelector)
+    if (!node) {
+      link.removeAttribute('aria-disabled')
+      toast(versionProblem(status, message, 'load more'), 'error')
+      return
+    }
+    for (const selector of itemSelectors) {
+      const items = $(selector, list)
+      const more = $(selector, node)
+      if (items && more) items.append(...more.children)
+      else if (more) link.closest('p').before(more)
+    }
+    const empty = $('[data-deleted-empty]', list)
+    if (empty && !$('[data-deleted-empty]', node)) empty.remove()
+    const next = link.closest('p')
+    const nextMore = $('.versions-more', node)
+    if (nextMore) next.replaceWith(nextMore)
+    else next.remove()
+  }
+
+  async function onVersionSubmit (event) {
+    const form = event.target.closest('[data-restore-form], [data-undelete-form]')
+    if (!form) return
+    event.preventDefault()
+    const data = new FormData(form)
+    const path = data.get('path')
+    const name = path.split('/').pop()
+    const restoring = form.matches('[data-restore-form]')
+    const button = $('button', form)
+    button.disabled = true
+    const { status, body } = await api('POST', form.action, restoring ? { path, versionId: data.get('versionId') } : { path })
+    button.disabled = false
+    if (status >= 200 && status < 300) {
+      toast(restoring ? `Restored that version of “${name}”: it is the current file now` : `“${name}” is back`)
+      announce(restoring ? `${name} restored` : `${name} undeleted`)
+      versionsChanged()
+      return
+    }
+    toast(versionProblem(status, body.message, restoring ? `restore “${name}”` : `undelete “${name}”`), 'error')
+  }
+
+  async function deleteVersion (button) {
+    const item = button.closest('[data-version-id]')
+    const list = button.closest('[data-versions]')
+    const name = list.dataset.name
+    const marker = item.dataset.marker === 'true'
+    const confirmed = await confirmAction({
+      title: marker ? 'Remove this delete marker?' : 'Delete this version for good?',
+      text: marker
+        ? `The deletion of “${name}” recorded here will be removed${item.dataset.latest === 'true' ? ', which brings the file back' : ''}.`
+        : `This version of “${name}” will be deleted permanently, for everyone. This cannot be undone.`,
+      ok: marker ? 'Remove' : 'Delete version'
+    })
+    if (!confirmed) return
+    item.classList.add('is-removing')
+    const { status, body } = await api('DELETE', list.dataset.self + '?versionId=' + encodeURIComponent(item.dataset.versionId))
+    if (status >= 200 && status < 300) {
+      toast(marker ? `Removed a deletion of “${name}”` : `Deleted a version of “${name}” for good`)
+      versionsChanged()
+      return
+    }
+    item.classList.remove('is-removing')
+    toast(versionProblem(status, body.message, 'delete this version'), 'error')
+  }
+
+  function onVersionClick (event) {
+    const target = event.target
+    const remove = target.closest('[data-version-delete]')
+    if (remove) return deleteVersion(remove)
+    const plain = event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && !event.altKey
+    if (!plain) return
+    const more = target.closest('[data-versions-more], [data-deleted-more]')
+    if (more) {
+      event.preventDefault()
+      if (more.getAttribute('aria-disabled') !== 'true') {
+        if (more.matches('[data-versions-more]')) showMore(more, '[data-versions]', ['[data-version-items]'])
+        else showMore(more, '[data-deleted-list]', ['[data-deleted-folders]', '[data-deleted-items]'])
+      }
+      return
+    }
+    if (!cfg) return
+    const open = target.closest('[data-action="versions"], [data-deleted-versions]')
+    if (open) {
+      const holder = open.closest('tr.row, [data-path]')
+      event.preventDefault()
+      openVersions(holder.dataset.path, holder.dataset.name)
+      return
+    }
+    if (target.closest('[data-show-deleted]')) {
+      event.preventDefault()
+      showDeleted($('#deleted').hidden)
+    } else if (target.closest('[data-hide-deleted]')) {
+      showDeleted(false)
+      $('[data-show-deleted]').focus()
+    } else if (target.closest('[data-versions-close]')) {
+      $('#versions-dialog').close()
+    }
+  }
+
+  function initVersions () {
+    document.addEventListener('submit', onVersionSubmit)
+    document.addEventListener('click', onVersionClick)
+    const dialog = $('#versions-dialog')
+    if (dialog) {
+      dialog.addEventListener('click', (event) => {
+        if (event.target === dialog) dialog.close()
+      })
+      dialog.addEventListener('close', () => { versionsPath = undefined })
+    }
+  }
+
   // ---------- row actions ----------
 
   function initRows () {
@@ -1088,6 +1306,7 @@
   function init () {
     initTheme()
     localizeDates(document)
+    initVersions()
     const app = $('[data-app]')
     if (!app) return
     cfg = readConfig(app)

@@ -3,6 +3,7 @@
 //
 //   UPLOAD_MODE=presign npm start   the page uploads straight to S3 with presigned POSTs (CORS is set up
 //                                   on the bucket for this page's origin)
+//   VERSIONING=1 npm start          turns on the bucket's versioning: Versions, restore, deleted files
 import Fastify from 'fastify'
 import s3Storage from '../dist/index.js'
 import { startLocalS3 } from '../dist/dev/local-s3.js'
@@ -53,6 +54,10 @@ await app.register(s3Storage, {
 app.get('/', async (_req, reply) => reply.redirect(`/${NAMESPACE}/files/`))
 
 await app.ready()
+if (process.env.VERSIONING === '1' && await app.storage.operations('main').bucketVersioning() !== 'Enabled') {
+  await app.storage.operations('main').setBucketVersioning('Enabled')
+  app.log.info('turned on versioning for the bucket')
+}
 if (await seedSamples(app)) app.log.info('uploaded a few sample files')
 
 if (uploadMode === 'presign') {

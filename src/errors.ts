@@ -44,6 +44,14 @@ export const FST_S3S_ACCESS_DENIED = createError<[string]>(
 export const FST_S3S_PRECONDITION_FAILED = createError<[string]>(
   'FST_S3S_PRECONDITION_FAILED', 'Precondition failed: %s', 412)
 
+/** Another write to the same object was in progress (S3's `ConditionalRequestConflict`), still after retries. */
+export const FST_S3S_WRITE_CONFLICT = createError<[string]>(
+  'FST_S3S_WRITE_CONFLICT', 'Conflicting write in progress: %s (read the file again, then retry)', 409)
+
+/** A version call on a bucket without versioning: nothing was read or changed. */
+export const FST_S3S_VERSIONING_DISABLED = createError<[string]>(
+  'FST_S3S_VERSIONING_DISABLED', 'Bucket versioning is not enabled: %s', 409)
+
 /** A body is larger than the limit set for it (every upload path answers 413 for size). */
 export const FST_S3S_TOO_LARGE = createError<[string]>(
   'FST_S3S_TOO_LARGE', 'Too large: %s', 413)

@@ -80,6 +80,11 @@ export type {
   DownloadLinkOptions, FileInfo, ListedFile, ListedFolder, ListOptions, ListPage, MultipartUploadInfo, SignDownloadLinkOptions,
   SignedLink, StorageOperationsOptions, UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions
 } from './operations/storage-operations.js'
+// Versions (versioned buckets).
+export type {
+  BucketVersioning, DeletedFile, DeletedPage, DeletedVersion, FileVersion, HeadOptions, ListDeletedOptions, ListVersionsOptions,
+  RestoredVersion, UndeletedFile, VersionPage
+} from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.
@@ -101,6 +106,7 @@ export type { LoginOptions, LoginCookieOptions, SignInClaims } from './browse/lo
 export { BrowseActions, allowList, type BrowseAction, type Authenticate, type Authorize } from './http/guards.js'
 export type { AuditLog, AuditRecord, AuditResult } from './http/audit.js'
 export type { Listing, FileEntry, FolderEntry } from './browse/context.js'
+export type { VersionEntry, DeletedEntry } from './browse/version-routes.js'
 
 // Direct uploads.
 export type { UploadService, UploadServiceOptions, CreateUploadInput, UploadTicket, UploadRecord } from './uploads/upload-service.js'

@@ -1,5 +1,7 @@
-// A TCP proxy in front of the S3 server for fault tests: it can delay every byte S3 sends, cut every
-// connection and refuse new ones (S3 "down"), and come back on the same port.
+// Proxies in front of the S3 server for fault tests. The TCP one can delay every byte S3 sends, cut every
+// connection and refuse new ones (S3 "down"), and come back on the same port; the HTTP one answers chosen
+// requests with an S3 error of the test's choosing.
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 
 /** A controllable proxy. */
@@ -64,5 +66,60 @@ export async function startFaultProxy (target: string): Promise<FaultProxy> {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  }
+}
+
+/** An S3 error to answer in place of the server. */
+export interface InjectedError {
+  status: number
+  code: string
+  message: string
+}
+
+/** An HTTP proxy that can answer chosen requests with an S3 error (the rest reach S3 untouched). */
+export interface HttpFaultProxy {
+  /** `http://127.0.0.1:<port>`: point a profile's endpoint here. */
+  endpoint: string
+  /** Requests seen, as `METHOD path?query`, answered or forwarded. */
+  seen: string[]
+  close(): Promise<void>
+}
+
+/**
+ * Starts an HTTP proxy to `target` that asks `inject` about every request: an error it returns is answered
+ * as S3 would (XML body), anything else is forwarded with its headers unchanged (the Host header too, so
+ * SigV4 signatures still verify).
+ */
+export async function startHttpFaultProxy (target: string, inject: (method: string, url: string, headers: IncomingHttpHeaders) => InjectedError | undefined): Promise<HttpFaultProxy> {
+  const upstream = new URL(target)
+  const seen: string[] = []
+  const server = createHttpServer((req, res) => {
+    const url = req.url ?? '/'
+    seen.push(`${req.method} ${url}`)
+    const error = inject(req.method ?? 'GET', url, req.headers)
+    if (error !== undefined) {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(error.status, { 'content-type': 'application/xml' })
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${error.message}</Message><RequestId>fault-proxy</RequestId></Error>`)
+      })
+      return
+    }
+    const headers = { ...req.headers }
+    // Hop-by-hop and unsigned: the forwarded request is a new connection.
+    delete headers.expect
+    delete headers.connection
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: async () => await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
   }
 }

@@ -26,6 +26,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutBucketVersioningCommand,
   S3Client,
   type S3ClientConfig
 } from '@aws-sdk/client-s3'
@@ -132,6 +133,20 @@ export async function freshBucket (s3: TestS3, prefix = 'test'): Promise<string>
   if (s3.fixedBucket) return s3.fixedBucket
   const bucket = bucketName(prefix)
   await s3.createBucket(bucket)
+  return bucket
+}
+
+/** Creates a bucket with a random name and turns its versioning on (`'Suspended'` to suspend it after). */
+export async function freshVersionedBucket (s3: TestS3, prefix = 'ver', status: 'Enabled' | 'Suspended' = 'Enabled'): Promise<string> {
+  const bucket = bucketName(prefix)
+  await s3.createBucket(bucket)
+  const client = s3Client(s3)
+  try {
+    await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }))
+    if (status === 'Suspended') await client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Suspended' } }))
+  } finally {
+    client.destroy()
+  }
   return bucket
 }
 

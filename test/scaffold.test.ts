@@ -59,6 +59,7 @@ t.test('scaffold copies every template as it is, and refuses to overwrite withou
   const target = path.join(dir, 'my-views')
   const first = await cli('scaffold', target)
   t.equal(first.code, 0, first.stderr)
+  // As many as there are bundled templates (each feature may add pages and partials).
   const bundled = (await files(BUNDLED_VIEWS)).filter((f) => f.endsWith('.eta'))
   t.match(first.stdout, new RegExp(`Copied ${bundled.length} files`))
   t.match(first.stdout, /templateFolder/)

@@ -21,7 +21,10 @@ import s3Storage, {
   type StorageProfile, type StorageRegistry, type Timeouts, type TokenCodeCallback, type UploadBody, type UploadFileOptions,
   type UploadLinkOptions, type UploadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
   type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile,
-  type LoginOptions, type LoginCookieOptions, type SignInClaims, type BasePathFunction, type QuotaOptions, type QuotaLimit
+  type LoginOptions, type LoginCookieOptions, type SignInClaims, type BasePathFunction, type QuotaOptions, type QuotaLimit,
+  FST_S3S_VERSIONING_DISABLED, FST_S3S_WRITE_CONFLICT,
+  type BucketVersioning, type DeletedEntry, type DeletedFile, type DeletedPage, type DeletedVersion, type FileVersion, type HeadOptions,
+  type ListDeletedOptions, type ListVersionsOptions, type RestoredVersion, type UndeletedFile, type VersionEntry, type VersionPage
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
 
@@ -110,7 +113,7 @@ expect(new errors.FST_S3S_NOT_FOUND('x').statusCode).type.toBe<number | undefine
 for (const E of [FST_S3S_ACCESS_DENIED, FST_S3S_BAD_REQUEST, FST_S3S_CREDENTIALS, FST_S3S_EXISTS, FST_S3S_FOLDER_NOT_EMPTY,
   FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND,
   FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE,
-  FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNKNOWN_PROFILE, FST_S3S_QUOTA_EXCEEDED, FST_S3S_SIGN_IN_FAILED, FST_S3S_IDENTITY_PROVIDER]) {
+  FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNKNOWN_PROFILE, FST_S3S_QUOTA_EXCEEDED, FST_S3S_SIGN_IN_FAILED, FST_S3S_IDENTITY_PROVIDER, FST_S3S_VERSIONING_DISABLED, FST_S3S_WRITE_CONFLICT]) {
   expect(new E('why').code).type.toBeAssignableTo<string>()
 }
 expect(new FST_S3S_NOT_FOUND('x').code).type.toBe<string>()
@@ -185,3 +188,41 @@ expect(startVersityGw(versityOptions)).type.toBe<Promise<LocalS3>>()
 expect(SEAWEEDFS_VERSION).type.toBe<'4.48'>()
 expect(VERSITYGW_VERSION).type.toBe<'1.8.0'>()
 expect<LocalS3Options>().type.toBeAssignableFrom({ dataDir: '.data', allowFallback: true })
+
+// Versions and conditional writes.
+app.get('/versions', async (req) => {
+  expect(req.storage.bucketVersioning()).type.toBe<Promise<BucketVersioning>>()
+  expect(req.storage.bucketVersioning('main')).type.toBe<Promise<BucketVersioning>>()
+  expect(req.storage.bucketVersioning({ profile: 'main' })).type.toBe<Promise<BucketVersioning>>()
+  expect<BucketVersioning>().type.toBe<'Enabled' | 'Suspended' | 'Off'>()
+  expect(req.storage.setBucketVersioning('Enabled')).type.toBe<Promise<void>>()
+  expect(req.storage.setBucketVersioning).type.not.toBeCallableWith('Off')
+  expect(req.storage.listVersions('a.txt', { limit: 10, cursor: 'c' })).type.toBe<Promise<VersionPage>>()
+  expect<VersionPage['versions'][number]>().type.toBe<FileVersion>()
+  expect(req.storage.restoreVersion('a.txt', 'v1')).type.toBe<Promise<RestoredVersion>>()
+  expect(req.storage.undelete('a.txt', { location: 'x' })).type.toBe<Promise<UndeletedFile>>()
+  expect(req.storage.deleteVersion('a.txt', 'v1')).type.toBe<Promise<DeletedVersion>>()
+  expect(req.storage.listDeleted({ prefix: 'a/' })).type.toBe<Promise<DeletedPage>>()
+  expect(req.storage.head('a.txt', { versionId: 'v1' })).type.toBe<Promise<FileInfo>>()
+  expect(req.storage.downloadFile('a.txt', { versionId: 'v1' })).type.toBe<Promise<DownloadedObject>>()
+  expect(req.storage.getDownloadLink('a.txt', 5, { versionId: 'v1' })).type.toBe<Promise<string>>()
+  expect(req.storage.uploadFile('x', 'a.txt', { ifMatch: '"etag"' })).type.toBe<Promise<UploadedFile>>()
+  expect(req.storage.uploadFile).type.toBeCallableWith('x', 'a.txt', { ifNoneMatch: '*' })
+  expect(req.storage.uploadFile).type.toBeCallableWith('x', 'a.txt', { ifNoneMatch: true })
+  expect(req.storage.uploadFile).type.not.toBeCallableWith('x', 'a.txt', { ifNoneMatch: 'etag' })
+  return 'ok'
+})
+expect(BrowseActions.deleteVersion).type.toBe<'delete-version'>()
+expect<BrowseAction>().type.toBeAssignableFrom<'versions' | 'restore' | 'delete-version'>()
+expect(new FST_S3S_VERSIONING_DISABLED('x').code).type.toBe<string>()
+expect(new errors.FST_S3S_WRITE_CONFLICT('x').statusCode).type.toBe<number | undefined>()
+const listOptions: ListVersionsOptions = { limit: 20, location: 'docs' }
+const deletedOptions: ListDeletedOptions = { prefix: 'a/', limit: 5 }
+const headOptions: HeadOptions = { versionId: 'v1' }
+expect(app.storage.operations().listVersions('a.txt', listOptions)).type.toBe<Promise<VersionPage>>()
+expect(app.storage.operations().listDeleted(deletedOptions)).type.toBe<Promise<DeletedPage>>()
+expect(app.storage.operations().head('a.txt', headOptions)).type.toBe<Promise<FileInfo>>()
+expect<DeletedPage['files'][number]>().type.toBe<DeletedFile>()
+expect<VersionEntry['uploadedBy']>().type.toBe<string | undefined>()
+expect<DeletedEntry['versionsUrl']>().type.toBe<string>()
+expect(app.register).type.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { recordUploader: false } } } })

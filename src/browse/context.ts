@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import mime from 'mime'
 import { FST_S3S_FORBIDDEN } from '../errors.js'
 import { baseName, buildKey, normalizePrefix } from '../keys.js'
-import { StorageOperations, type ListedFile } from '../operations/storage-operations.js'
+import { StorageOperations, type BucketVersioning, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import type { AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
@@ -34,6 +34,8 @@ export interface FileEntry {
   type: string
   /** The download route, or `<objectHostname>/<key>`. */
   url: string
+  /** The ETag S3 listed: send it back as `ifMatch` to replace exactly this content. */
+  etag?: string
 }
 
 /** A listing page (or search result). */
@@ -88,6 +90,8 @@ export class NamespaceContext {
   private readonly scopes = new WeakMap<FastifyRequest, Promise<RequestScope>>()
   // The resolved folders, readable without await (operations() is synchronous).
   private readonly resolved = new WeakMap<FastifyRequest, string>()
+  private versioningSeen?: { state: BucketVersioning, at: number }
+  private versioningAsked?: Promise<BucketVersioning>
 
   constructor (ns: NormalizedNamespace, options: NormalizedBrowseOptions, registry: ProfileRegistry, audit: AuditLog,
     cache?: ListingCache<Listing>, { guards, quota, signIn }: { guards?: Guards, quota?: QuotaTracker, signIn?: Pick<SignIn, 'account'> } = {}) {
@@ -160,8 +164,21 @@ export class NamespaceContext {
     await requireAllowed(this.guards.authorize, user, action, this.ns.name, path)
   }
 
+  /**
+   * The bucket's versioning, for what pages show (remembered for 30 s; every version call still checks it
+   * itself). Once enabled, S3 never turns versioning off again, so only an `'Off'` can be out of date.
+   */
+  async versioning (req: FastifyRequest): Promise<BucketVersioning> {
+    const seen = this.versioningSeen
+    if (seen !== undefined && Date.now() - seen.at < VERSIONING_TTL_MS) return seen.state
+    this.versioningAsked ??= this.operations(req).bucketVersioning()
+      .then((state) => { this.versioningSeen = { state, at: Date.now() }; return state })
+      .finally(() => { this.versioningAsked = undefined })
+    return await this.versioningAsked
+  }
+
   /** Runs an action on one path and writes its audit record, whatever the outcome. */
-  async audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200): Promise<T> {
+  async audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200, extra: { versionId?: string } = {}): Promise<T> {
     let status = 500
     try {
       const result = await fn()
@@ -172,7 +189,7 @@ export class NamespaceContext {
       throw err
     } finally {
       const { bucket, key } = await this.locate(path, req).catch(() => ({ bucket: '', key: path }))
-      this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status })
+      this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status, versionId: extra.versionId })
     }
   }
 
@@ -190,7 +207,8 @@ export class NamespaceContext {
       size: file.size,
       lastModified: file.lastModified?.toISOString(),
       type: mime.getType(file.name) ?? 'application/octet-stream',
-      url: this.fileUrl(file.name, file.key)
+      url: this.fileUrl(file.name, file.key),
+      etag: file.etag
     }
   }
 
@@ -223,3 +241,5 @@ export class NamespaceContext {
 export function encodePath (path: string): string {
   return path.split('/').map(encodeURIComponent).join('/')
 }
+
+const VERSIONING_TTL_MS = 30_000

@@ -2,10 +2,11 @@
  * Downloads: the object streamed from S3 with its validators, one `bytes=` range (the one Range grammar,
  * operations/range.ts), `If-Range`, conditional requests (RFC 9110 §13), and a Content-Disposition with an
  * ASCII fallback. HEAD is one HeadObject, never a body read. A client that goes away stops the read.
+ * `?versionId=` reads an old version (which also needs the `versions` permission).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { dispositionHeader, isInlineSafe } from '../content-disposition.js'
-import { FST_S3S_INVALID_RANGE } from '../errors.js'
+import { FST_S3S_INVALID_RANGE, FST_S3S_VERSIONING_DISABLED } from '../errors.js'
 import { baseName } from '../keys.js'
 import { parseRange } from '../operations/range.js'
 import type { DownloadedObject, FileInfo, StorageOperations } from '../operations/storage-operations.js'
@@ -54,18 +55,25 @@ export function ifRangeHolds (ifRange: string | undefined, current: Validators):
 /** Streams a file of the namespace to the client (GET), or answers its headers (HEAD). */
 export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, path: string, user: string | null): Promise<FastifyReply> {
   const ops = ctx.operations(req)
+  const requested = (req.query as Record<string, unknown>).versionId
+  const versionId = typeof requested === 'string' ? requested : undefined
   return await ctx.audited(req, user, 'download', path, async () => {
     await ctx.authorize(user, 'download', path)
+    if (versionId !== undefined) {
+      await ctx.authorize(user, 'versions', path)
+      // SeaweedFS ignores a versionId on an unversioned bucket and serves the current object.
+      if (await ctx.versioning(req) === 'Off') throw new FST_S3S_VERSIONING_DISABLED(path)
+    }
     const conditions = readConditions(req)
-    if (req.method === 'HEAD') return await sendHead(ctx, req, reply, ops, path, conditions)
+    if (req.method === 'HEAD') return await sendHead(ctx, req, reply, ops, path, conditions, versionId)
     const range = parseRange(req.headers.range)
-    if (range.kind === 'unsatisfiable') return await unsatisfiable(reply, ops, path)
+    if (range.kind === 'unsatisfiable') return await unsatisfiable(reply, ops, path, versionId)
     // One ETag goes to S3 with the GET (one request, and every store compares it right). A list of ETags,
     // or a date, is judged here from a HEAD: versitygw ignores lists, and compares dates to the
     // sub-second, so a copy from the same second would never be "not modified".
     const sendToS3 = conditions.ifNoneMatch !== undefined && !conditions.ifNoneMatch.includes(',')
     if (!sendToS3 && (conditions.ifNoneMatch !== undefined || conditions.ifModifiedSince !== undefined)) {
-      const info = await ops.head(path)
+      const info = await ops.head(path, { versionId })
       if (isNotModified(conditions, info)) {
         validatorHeaders(reply, info)
         return reply.code(304).send()
@@ -77,6 +85,7 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
       const download = async (withRange: boolean): Promise<DownloadedObject> => await ops.downloadFile(path, {
         range: withRange && range.kind === 'single' ? range.header : undefined,
         ifNoneMatch: sendToS3 ? conditions.ifNoneMatch : undefined,
+        versionId,
         signal: controller.signal
       })
       file = await download(true)
@@ -87,8 +96,8 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
       }
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'FST_S3S_NOT_MODIFIED') return await notModified(reply, ops, path, err as Error)
-      if (code === 'FST_S3S_INVALID_RANGE') return await unsatisfiable(reply, ops, path)
+      if (code === 'FST_S3S_NOT_MODIFIED') return await notModified(reply, ops, path, err as Error, versionId)
+      if (code === 'FST_S3S_INVALID_RANGE') return await unsatisfiable(reply, ops, path, versionId)
       throw err
     }
     // The client going away must stop the S3 read, not leave it draining into nowhere.
@@ -105,7 +114,7 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
       reply.header('content-range', file.contentRange)
     }
     return reply.send(file.body)
-  }, () => reply.statusCode)
+  }, () => reply.statusCode, { versionId })
 }
 
 /** The headers a file's GET and HEAD share: type, validators, disposition, and the sandbox for user files. */
@@ -127,8 +136,8 @@ function validatorHeaders (reply: FastifyReply, validators: Validators): void {
 }
 
 /** HEAD: one HeadObject, the same headers a GET would send, and the same conditional answers. */
-async function sendHead (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, ops: StorageOperations, path: string, conditions: Conditions): Promise<FastifyReply> {
-  const info = await ops.head(path)
+async function sendHead (ctx: NamespaceContext, req: FastifyRequest, reply: FastifyReply, ops: StorageOperations, path: string, conditions: Conditions, versionId: string | undefined): Promise<FastifyReply> {
+  const info = await ops.head(path, { versionId })
   if (isNotModified(conditions, info)) {
     validatorHeaders(reply, info)
     return reply.code(304).send()
@@ -152,20 +161,20 @@ function isNotModified (conditions: Conditions, info: FileInfo): boolean {
  * 304 with the validators (RFC 9110 §15.4.5), also when it answered If-Modified-Since: from S3's own 304
  * when it sent them, else from a HEAD (SeaweedFS's 304 has an ETag but no Last-Modified).
  */
-async function notModified (reply: FastifyReply, ops: StorageOperations, path: string, err: Error): Promise<FastifyReply> {
+async function notModified (reply: FastifyReply, ops: StorageOperations, path: string, err: Error, versionId: string | undefined): Promise<FastifyReply> {
   const headers = (err.cause as { $response?: { headers?: Record<string, string> } } | undefined)?.$response?.headers ?? {}
   let validators: Validators = {
     etag: headers.etag,
     lastModified: headers['last-modified'] === undefined ? undefined : new Date(headers['last-modified'])
   }
-  if (validators.etag === undefined || validators.lastModified === undefined) validators = await ops.head(path)
+  if (validators.etag === undefined || validators.lastModified === undefined) validators = await ops.head(path, { versionId })
   validatorHeaders(reply, validators)
   return reply.code(304).send()
 }
 
-async function unsatisfiable (reply: FastifyReply, ops: StorageOperations, path: string): Promise<FastifyReply> {
-  // 416 must tell the client the real size; a HEAD is the only way to learn it.
-  const info = await ops.head(path)
+async function unsatisfiable (reply: FastifyReply, ops: StorageOperations, path: string, versionId: string | undefined): Promise<FastifyReply> {
+  // 416 must tell the client the real size (of the version asked for); a HEAD is the only way to learn it.
+  const info = await ops.head(path, { versionId })
   reply.header('content-range', `bytes */${info.size}`)
   reply.header('accept-ranges', 'bytes')
   // Thrown, not sent: the browse error handler renders it (an error page for browsers, JSON for clients).

@@ -15,10 +15,12 @@ import { rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, t
 import { sendPlainIndex, wantsIndex } from './plain-index.js'
 import { search } from './search.js'
 import { confirmUpload, makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
+import { versionsView } from './version-routes.js'
 import { render } from './views.js'
 
 async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined, user: string | null): Promise<FastifyReply> {
   if (wantsJson(req)) return reply.send(listing)
+  const versions = await versionsView(ctx, req, user, path)
   const quota = ctx.quota === undefined ? undefined : quotaView(await ctx.quota.status(ctx.operations(req), ctx.space(req), user))
   const csrfToken = reply.generateCsrf()
   const params = req.query as Record<string, unknown>
@@ -61,6 +63,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
       confirm: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign/confirm` : '',
       link: `${ctx.baseUrl}/link/`
     },
+    versions,
     assets: assetUrls(page.assets),
     encodePath
   })

@@ -65,6 +65,11 @@ export interface NamespaceOptions {
   indexMaxEntries?: number
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
   presignExpireSeconds?: number
+  /**
+   * Uploads store the user `authenticate` named in the object's metadata (`x-amz-meta-uploaded-by`,
+   * percent-encoded), which the Versions panel shows. Default true; nothing is stored for anonymous users.
+   */
+  recordUploader?: boolean
 }
 
 /** Options of the browse routes. */
@@ -110,6 +115,7 @@ export interface NormalizedNamespace {
   searchMaxKeys: number
   indexMaxEntries: number
   presignExpireSeconds: number
+  recordUploader: boolean
 }
 
 /** A quota after validation. */
@@ -171,6 +177,7 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
   const uploadMode = raw.uploadMode ?? 'stream'
   if (uploadMode !== 'stream' && uploadMode !== 'presign') fail(`browse namespace "${name}": "uploadMode" must be "stream" or "presign"`)
   if (raw.overwrite !== undefined && typeof raw.overwrite !== 'boolean') fail(`browse namespace "${name}": "overwrite" must be a boolean`)
+  if (raw.recordUploader !== undefined && typeof raw.recordUploader !== 'boolean') fail(`browse namespace "${name}": "recordUploader" must be a boolean`)
   let cache: NormalizedNamespace['cache']
   if (raw.cache !== undefined) {
     if (typeof raw.cache !== 'object' || raw.cache === null) fail(`browse namespace "${name}": "cache" must be an object`)
@@ -206,7 +213,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     objectHostname,
     searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
-    presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS)
+    presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS),
+    recordUploader: raw.recordUploader ?? true
   }
 }
 

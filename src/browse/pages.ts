@@ -263,8 +263,10 @@ export function pageHeaders (reply: FastifyReply, csp: string): void {
   reply.header('cache-control', 'no-store')
 }
 
-/** What the error page tells the reader to do, by status. */
-export function errorHint (statusCode: number): string {
+/** What the error page tells the reader to do, by status (and by code where one status means several things). */
+export function errorHint (statusCode: number, code?: string): string {
+  if (code === 'FST_S3S_VERSIONING_DISABLED') return 'This storage keeps no earlier versions of files, so there are none to show or restore. Whoever manages it can turn on versioning for the bucket.'
+  if (code === 'FST_S3S_WRITE_CONFLICT') return 'Someone else was saving the same file at that moment. Wait a moment, look at the file again, then retry.'
   switch (statusCode) {
     case 400: return 'The address is not valid. Go back to the folder and open the file from the list.'
     case 401: return 'You are not signed in. Sign in, then open this page again.'

@@ -55,7 +55,7 @@ export function renderErrorPage (reply: FastifyReply, csp: string, assets: Brows
   return render(reply.code(error.statusCode).type('text/html; charset=utf-8'), 'error', {
     ...error,
     title: httpReason(error.statusCode),
-    hint: errorHint(error.statusCode),
+    hint: errorHint(error.statusCode, error.code),
     assets: assetUrls(assets)
   })
 }

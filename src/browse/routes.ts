@@ -21,6 +21,7 @@ import type { NormalizedBrowseOptions } from './options.js'
 import { QuotaTracker } from './quota.js'
 import { hostCsp, namespaceOrigins, pageCsp } from './pages.js'
 import { httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
+import { versionRoutes } from './version-routes.js'
 import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine } from './views.js'
 
 /** Options the plugin entry hands to the browse routes. */
@@ -35,7 +36,8 @@ type NamespaceRouteSet = (app: FastifyInstance, options: NamespaceRouteOptions) 
 
 /** Every namespace's route sets, one module per feature. */
 const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
-  fileRoutes
+  fileRoutes,
+  versionRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {

@@ -8,10 +8,11 @@ import type { MultipartFile } from '@fastify/multipart'
 import { pipeline, type Readable } from 'node:stream'
 import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, isNotFound } from '../errors.js'
 import { extensionOf } from '../keys.js'
-import type { StorageOperations } from '../operations/storage-operations.js'
+import type { FileInfo, StorageOperations } from '../operations/storage-operations.js'
 import { checkBrowsePath } from './paths.js'
 import type { NamespaceContext } from './context.js'
 import type { QuotaHold } from './quota.js'
+import { uploaderMetadata } from './uploader.js'
 
 /** The outcome of one file of a request. */
 export interface FileOutcome {
@@ -24,6 +25,10 @@ export interface FileOutcome {
   code?: string
   message?: string
   size?: number
+  /** Stored: the new ETag (send it as `ifMatch` to replace this content later). 409: the existing file's ETag. */
+  etag?: string
+  /** Stored on a versioned bucket: the new version's id. */
+  versionId?: string
   /** Presign mode: the form to POST to S3. */
   post?: { url: string, fields: Record<string, string>, expiresIn: number, maxBytes: number }
 }
@@ -48,9 +53,9 @@ export function storedName (filename: string): string {
 }
 
 function failure (name: string, err: unknown): FileOutcome {
-  const e = malformed(err) as { statusCode?: number, code?: string, message?: string }
+  const e = malformed(err) as { statusCode?: number, code?: string, message?: string, etag?: string }
   const statusCode = e.statusCode ?? 500
-  return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message }
+  return { name, statusCode, code: e.code, message: statusCode >= 500 && e.code === undefined ? 'Upload failed' : e.message, etag: e.etag }
 }
 
 // Errors with no status come from the multipart parser (busboy: no boundary, unexpected end of form, a
@@ -73,10 +78,13 @@ function formFailure (err: unknown): unknown {
 const HOLD_SLACK_SECONDS = 600
 
 /**
- * Checks a file about to be stored; throws the catalog error that refuses it. With a quota, returns the
- * hold the upload takes on the space (`size` unknown for a stream: its bytes are metered as they flow).
+ * Checks a file about to be stored; throws the catalog error that refuses it. With `ifMatch` (a replace of
+ * the content the client saw) the name may exist; on a namespace that does not overwrite, replacing a file
+ * of an unversioned (or suspended) bucket destroys the old content, so it needs `delete` permission too.
+ * With a quota, returns the hold the upload takes on the space (`size` unknown for a stream: its bytes are
+ * metered as they flow); a replace or an overwrite frees the bytes of the file it replaces.
  */
-async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number): Promise<QuotaHold | undefined> {
+async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number, ifMatch?: string): Promise<QuotaHold | undefined> {
   const allowed = ctx.ns.allowedExtensions
   const ext = extensionOf(path).toLowerCase()
   if (allowed !== undefined && !allowed.has(ext)) {
@@ -85,18 +93,19 @@ async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string |
   await ctx.authorize(user, action, path)
   if (size !== undefined && size > ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)
   const ops = ctx.operations(req)
-  if (!ctx.ns.overwrite && await ops.exists(path)) throw new FST_S3S_EXISTS(path)
+  const existing = ctx.ns.overwrite && ctx.quota === undefined ? undefined : await headOf(ops, path)
+  // The 409 says which content is there, so the client can replace exactly that (ifMatch).
+  if (!ctx.ns.overwrite && ifMatch === undefined && existing !== undefined) throw Object.assign(new FST_S3S_EXISTS(path), { etag: existing.etag })
+  if (!ctx.ns.overwrite && ifMatch !== undefined && await ops.bucketVersioning() !== 'Enabled') await ctx.authorize(user, 'delete', path)
   if (ctx.quota === undefined) return undefined
-  // An overwrite frees the bytes of the file it replaces.
-  const replaced = ctx.ns.overwrite ? await sizeOf(ops, path) : undefined
   const ttlSeconds = action === 'presign' ? ctx.ns.presignExpireSeconds + HOLD_SLACK_SECONDS : undefined
-  return await ctx.quota.reserve(ops, ctx.space(req), user, path, { bytes: size, replaced, ttlSeconds })
+  return await ctx.quota.reserve(ops, ctx.space(req), user, path, { bytes: size, replaced: existing?.size, ttlSeconds })
 }
 
-/** The size of a stored file, or undefined when there is none. */
-async function sizeOf (ops: StorageOperations, path: string): Promise<number | undefined> {
+/** A stored file's headers, or undefined when there is none. */
+async function headOf (ops: StorageOperations, path: string): Promise<FileInfo | undefined> {
   try {
-    return (await ops.head(path)).size
+    return await ops.head(path)
   } catch (err) {
     if (isNotFound(err)) return undefined
     throw err
@@ -112,7 +121,7 @@ function metered (file: Readable, hold: QuotaHold | undefined, path: string): Re
   return meter
 }
 
-async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile): Promise<FileOutcome> {
+async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: string | null, folder: string, part: MultipartFile, ifMatch?: string): Promise<FileOutcome> {
   const name = storedName(part.filename ?? '')
   let path: string
   try {
@@ -125,7 +134,7 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
   let hold: QuotaHold | undefined
   try {
     return await ctx.audited(req, user, 'upload', path, async () => {
-      hold = await admit(ctx, req, user, 'upload', path)
+      hold = await admit(ctx, req, user, 'upload', path, undefined, ifMatch)
       // busboy ends a file at the size limit instead of failing it: turn that into an error, so the
       // multipart upload is aborted rather than completed with a truncated file.
       part.file.once('limit', () => part.file.destroy(new FST_S3S_TOO_LARGE(`${path} is larger than ${ctx.ns.maxUploadBytes} bytes`)))
@@ -133,7 +142,10 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
         preserveFilename: true,
         contentType: part.mimetype !== '' && part.mimetype !== 'application/octet-stream' ? part.mimetype : undefined,
         maxBytes: ctx.ns.maxUploadBytes,
-        ifNoneMatch: !ctx.ns.overwrite
+        metadata: uploaderMetadata(ctx.ns, user),
+        // Replace only the content the client saw; otherwise never overwrite (unless the namespace does).
+        ifMatch,
+        ifNoneMatch: ifMatch === undefined && !ctx.ns.overwrite
       })
       if (part.file.truncated) {
         // Never reached while the +1 above holds; a truncated file must not stay stored if it ever is.
@@ -142,7 +154,7 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
       }
       hold?.commit(stored.size)
       ctx.invalidateListing(path, req)
-      return { name, path, statusCode: 201, size: stored.size }
+      return { name, path, statusCode: 201, size: stored.size, etag: stored.etag, versionId: stored.versionId }
     }, 201)
   } catch (err) {
     hold?.release()
@@ -154,12 +166,14 @@ async function storePart (ctx: NamespaceContext, req: FastifyRequest, user: stri
 /**
  * `POST /<ns>/files/<folder>/`: stores every file of a multipart form; a lone `folder` field makes a folder.
  * Whatever goes wrong part-way (a broken body, the files limit), the outcomes list every file stored before
- * it, plus one outcome for the failure: the answer never says less was stored than was.
+ * it, plus one outcome for the failure: the answer never says less was stored than was. An `ifMatch` field
+ * (an ETag) makes the file part that follows it a conditional replace of that content.
  */
 export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest, folder: string, user: string | null): Promise<FileOutcome[]> {
   if (!req.isMultipart()) throw new FST_S3S_BAD_REQUEST('send the files as multipart/form-data')
   const outcomes: FileOutcome[] = []
   let newFolder: string | undefined
+  let ifMatch: string | undefined
   // We turn the size limit into our own 413 (see storePart), so multipart must not throw its own.
   // busboy stops at fileSize and ends the stream quietly; one byte more than allowed lets our own counter
   // (uploadObject's maxBytes) see the excess and abort the multipart upload.
@@ -170,9 +184,11 @@ export async function receiveUpload (ctx: NamespaceContext, req: FastifyRequest,
     for await (const part of parts) {
       if (part.type === 'field') {
         if (part.fieldname === 'folder' && typeof part.value === 'string') newFolder = part.value
+        if (part.fieldname === 'ifMatch' && typeof part.value === 'string' && part.value !== '') ifMatch = part.value
         continue
       }
-      const outcome = await storePart(ctx, req, user, folder, part)
+      const outcome = await storePart(ctx, req, user, folder, part, ifMatch)
+      ifMatch = undefined
       outcomes.push(outcome)
       // After a size failure busboy has stopped: nothing more can be read from this request.
       if (outcome.statusCode === 413) break
@@ -232,7 +248,8 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
             // With a quota the policy holds S3 to the size the quota was checked for.
             maxBytes: hold === undefined ? ctx.ns.maxUploadBytes : Math.max(1, file.size),
             contentType: type,
-            expireSeconds: ctx.ns.presignExpireSeconds
+            expireSeconds: ctx.ns.presignExpireSeconds,
+            metadata: uploaderMetadata(ctx.ns, user)
           })
         } catch (err) {
           hold?.release()

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { hashKey } from '../keys.js'
 import type { BrowseAction } from './guards.js'
 
-/** ok below 400; denied for 401, 403, 409 and 415 (refused by a rule); error otherwise (413, 5xx and other client errors). */
+/** ok below 400; denied for 401, 403, 409, 412 and 415 (refused by a rule); error otherwise (413, 5xx and other client errors). */
 export type AuditResult = 'ok' | 'denied' | 'error'
 
 /** One audit record. */
@@ -21,6 +21,8 @@ export interface AuditRecord {
   key?: string
   keyHash: string
   user: string | null
+  /** The version acted on (versions routes, and downloads of an old version). */
+  versionId?: string
   result: AuditResult
   statusCode: number
   clientIp: string
@@ -48,7 +50,7 @@ export function cutBytes (value: string, max: number): string {
 /** The result class of a status code. */
 export function resultOf (statusCode: number): AuditResult {
   if (statusCode < 400) return 'ok'
-  if (statusCode === 401 || statusCode === 403 || statusCode === 409 || statusCode === 415) return 'denied'
+  if (statusCode === 401 || statusCode === 403 || statusCode === 409 || statusCode === 412 || statusCode === 415) return 'denied'
   return 'error'
 }
 
@@ -60,6 +62,7 @@ export interface AuditEntry {
   key: string
   user: string | null
   statusCode: number
+  versionId?: string
 }
 
 /**
@@ -88,6 +91,7 @@ export class AuditLog extends EventEmitter<{ record: [AuditRecord] }> {
       key: this.keyHashOnly ? undefined : escapeControl(entry.key),
       keyHash: hashKey(entry.key),
       user: entry.user === null ? null : escapeControl(entry.user),
+      ...(entry.versionId === undefined ? {} : { versionId: escapeControl(entry.versionId) }),
       result,
       statusCode: entry.statusCode,
       clientIp: escapeControl(req.ip ?? ''),

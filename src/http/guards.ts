@@ -12,7 +12,13 @@ export const BrowseActions = {
   upload: 'upload',
   delete: 'delete',
   presign: 'presign',
-  mkdir: 'mkdir'
+  mkdir: 'mkdir',
+  /** See a file's versions, read old ones, and list a folder's deleted files (versioned buckets). */
+  versions: 'versions',
+  /** Put an old version back on top, or undelete a file. */
+  restore: 'restore',
+  /** Permanently delete one version of a file (it cannot be undone). */
+  deleteVersion: 'delete-version'
 } as const
 
 /** One of {@link BrowseActions}. */

@@ -67,13 +67,16 @@ export interface PresignGetOptions {
   downloadName?: string
   /** Overrides the Content-Type S3 answers with. */
   contentType?: string
+  /** A version of the object instead of the current one. */
+  versionId?: string
 }
 
 /** A presigned GET URL valid for `expiresIn` seconds. */
 export async function presignGet (client: S3Client, bucket: string, key: string, expiresIn: number, options: PresignGetOptions = {}): Promise<string> {
   return await linkSigner(client).presignGet(bucket, key, expiresIn, {
     responseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName) : undefined,
-    responseContentType: options.contentType
+    responseContentType: options.contentType,
+    versionId: options.versionId
   })
 }
 

@@ -15,12 +15,14 @@ export interface ObjectHead {
   contentDisposition?: string
   etag?: string
   lastModified?: Date
+  /** Set on versioned buckets. */
+  versionId?: string
   metadata: Record<string, string>
 }
 
-/** HeadObject: the object's headers, no body. */
-export async function headObject (client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
-  const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
+/** HeadObject: the object's headers (of one version of it, with `versionId`), no body. */
+export async function headObject (client: S3Client, bucket: string, key: string, options: { signal?: AbortSignal, versionId?: string } = {}): Promise<ObjectHead> {
+  const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }), { abortSignal: options.signal })
   return {
     size: result.ContentLength ?? 0,
     contentType: result.ContentType,
@@ -28,6 +30,7 @@ export async function headObject (client: S3Client, bucket: string, key: string,
     contentDisposition: result.ContentDisposition,
     etag: result.ETag,
     lastModified: result.LastModified,
+    versionId: result.VersionId,
     metadata: result.Metadata ?? {}
   }
 }

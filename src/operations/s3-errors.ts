@@ -6,7 +6,8 @@
  */
 import {
   FST_S3S_ACCESS_DENIED, FST_S3S_EXISTS, FST_S3S_INVALID_KEY, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED,
-  FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, isStorageError
+  FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, FST_S3S_WRITE_CONFLICT,
+  isStorageError
 } from '../errors.js'
 
 interface SdkError extends Error {
@@ -45,6 +46,8 @@ const BY_CODE: Record<string, Mapper> = {
   // versitygw's answer to an access key it does not know (a 404 there).
   XAdminUserNotFound: denied,
   PreconditionFailed: (what) => new FST_S3S_PRECONDITION_FAILED(what),
+  // A conditional write raced another write of the key; transfer.ts retries it before it gets here.
+  ConditionalRequestConflict: (what) => new FST_S3S_WRITE_CONFLICT(what),
   InvalidRange: (what) => new FST_S3S_INVALID_RANGE(`the range is outside ${what}`),
   EntityTooLarge: (what) => new FST_S3S_TOO_LARGE(what),
   KeyTooLongError: (what) => new FST_S3S_INVALID_KEY(`${what} is longer than the store allows`),

@@ -7,10 +7,14 @@ import { randomUUID } from 'node:crypto'
 import type { CORSRule } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import mime from 'mime'
-import { FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, isNotFound } from '../errors.js'
+import {
+  FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_NOT_FOUND, FST_S3S_PRECONDITION_FAILED, FST_S3S_VERSIONING_DISABLED,
+  isNotFound
+} from '../errors.js'
+import { mapBounded } from '../bounded.js'
 import { baseName, buildKey, checkPath, extensionOf, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
-import { getBucketCors, listMultipartUploads, putBucketCors } from './bucket.js'
+import { getBucketCors, getBucketVersioning, listMultipartUploads, putBucketCors, putBucketVersioning } from './bucket.js'
 import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
 import { normalizeMetadata } from './metadata.js'
 import { abortMultipartUpload } from './multipart.js'
@@ -18,10 +22,12 @@ import { deleteObject, deleteObjects, headObject, listKeyPages, listObjectsPage 
 import { toRangeHeader } from './range.js'
 import { mapS3Error } from './s3-errors.js'
 import { copyObject, downloadObject, streamCopy, uploadObject } from './transfer.js'
+import { copyVersionOnTop, deletedKeys, deleteObjectVersion, listVersionsPage, removeDeleteMarkers, type VersionEntry, type VersionMarker } from './versions.js'
 import type {
-  CallOptions, CopiedFile, CopyFileOptions, DeleteFilesResult, DeleteItem, DownloadedObject, DownloadFileOptions,
-  DownloadLinkOptions, FileInfo, ListedFile, ListOptions, ListPage, MultipartUploadInfo, SignDownloadLinkOptions, SignedLink,
-  StorageOperationsOptions, UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions
+  BucketVersioning, CallOptions, CopiedFile, CopyFileOptions, DeletedPage, DeletedVersion, DeleteFilesResult, DeleteItem, DownloadedObject,
+  DownloadFileOptions, DownloadLinkOptions, FileInfo, FileVersion, HeadOptions, ListDeletedOptions, ListedFile, ListOptions, ListPage,
+  ListVersionsOptions, MultipartUploadInfo, RestoredVersion, SignDownloadLinkOptions, SignedLink, StorageOperationsOptions, UndeletedFile,
+  UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions, VersionPage
 } from './types.js'
 
 export type * from './types.js'
@@ -147,6 +153,7 @@ export class StorageOperations {
   async uploadFile (body: UploadBody, filename: string, options: UploadFileOptions = {}): Promise<UploadedFile> {
     const name = options.preserveFilename === true ? filename : StorageOperations.generateFilename(filename)
     const metadata = normalizeMetadata(options.metadata)
+    const { ifMatch, ifNoneMatch } = writeConditions(options)
     const { profile, bucket, key } = await this.resolve(name, options)
     const contentType = options.contentType ?? mime.getType(baseName(filename)) ?? 'application/octet-stream'
     const result = await this.run(name, async () => await uploadObject(profile.client, {
@@ -157,20 +164,27 @@ export class StorageOperations {
       contentEncoding: options.contentEncoding,
       metadata,
       maxBytes: options.maxBytes,
-      ifNoneMatch: options.ifNoneMatch,
+      ifNoneMatch,
+      ifMatch,
       signal: options.signal
-    }))
+    })).catch((err: unknown) => {
+      // If-Match on a missing object: AWS and versitygw answer 404 NoSuchKey, SeaweedFS 412. The condition
+      // failed either way, and one rule is easier to handle than two.
+      if (ifMatch !== undefined && isNotFound(err)) throw Object.assign(new FST_S3S_PRECONDITION_FAILED(`${name} no longer exists`), { cause: err })
+      throw err
+    })
     this.log.debug({ profile: profile.name, keyHash: hashKey(key), size: result.size }, 'storage upload')
-    return { key, filename: name, size: result.size, etag: result.etag, contentType }
+    return { key, filename: name, size: result.size, etag: result.etag, contentType, versionId: result.versionId }
   }
 
   /** Starts a download and returns the body stream with its headers. Destroy `body` to stop early. */
   async downloadFile (filename: string, options: DownloadFileOptions = {}): Promise<DownloadedObject> {
     const range = options.range === undefined ? undefined : toRangeHeader(options.range)
+    const versionId = options.versionId === undefined ? undefined : checkVersionId(options.versionId)
     const { profile, bucket, key } = await this.resolve(filename, options)
-    return await this.run(filename, async () => await downloadObject(profile.client, {
-      bucket, key, range, ifNoneMatch: options.ifNoneMatch, ifModifiedSince: options.ifModifiedSince, signal: options.signal
-    }))
+    return await this.run(filename, async () => await versionRead(filename, versionId, async () => await downloadObject(profile.client, {
+      bucket, key, range, ifNoneMatch: options.ifNoneMatch, ifModifiedSince: options.ifModifiedSince, versionId, signal: options.signal
+    })))
   }
 
   /** Copies a file to a fresh UUID name beside it (server-side) and returns the new name. */
@@ -256,6 +270,7 @@ export class StorageOperations {
    * credentials' expiry): what an API handing links to clients should report.
    */
   async signDownloadLink (filename: string, options: SignDownloadLinkOptions = {}): Promise<SignedLink> {
+    if (options.versionId !== undefined) checkVersionId(options.versionId)
     const { profile, bucket, key } = await this.resolve(filename, options)
     const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 3600, this.log, key)
     return { url: await presignGet(profile.client, bucket, key, expiresIn, options), expiresIn }
@@ -291,11 +306,12 @@ export class StorageOperations {
     return { ...post, key, expiresIn, maxBytes }
   }
 
-  /** The object's headers. Throws `FST_S3S_NOT_FOUND` when it does not exist. */
-  async head (filename: string, options: CallOptions = {}): Promise<FileInfo> {
+  /** The object's headers (of one version with `versionId`). Throws `FST_S3S_NOT_FOUND` when it does not exist. */
+  async head (filename: string, options: HeadOptions = {}): Promise<FileInfo> {
+    const versionId = options.versionId === undefined ? undefined : checkVersionId(options.versionId)
     const { profile, bucket, key } = await this.resolve(filename, options)
-    const head = await this.run(filename, async () => await headObject(profile.client, bucket, key))
-    return { key, size: head.size, contentType: head.contentType, etag: head.etag, lastModified: head.lastModified, metadata: head.metadata }
+    const head = await this.run(filename, async () => await versionRead(filename, versionId, async () => await headObject(profile.client, bucket, key, { versionId })))
+    return { key, size: head.size, contentType: head.contentType, etag: head.etag, lastModified: head.lastModified, versionId: head.versionId, metadata: head.metadata }
   }
 
   /** Whether the file exists: false only for a 404; any other S3 error is thrown. */
@@ -407,6 +423,205 @@ export class StorageOperations {
   // Many files at once: zip, move, rename.
 
   // Versions.
+
+  /**
+   * The versioning state of the profile's bucket: `'Enabled'`, `'Suspended'` (old versions are kept, new
+   * writes replace the `null` version) or `'Off'` (never enabled: the version calls refuse).
+   *
+   * @example
+   * if (await req.storage.bucketVersioning() !== 'Off') { ... } // or bucketVersioning('archive')
+   */
+  async bucketVersioning (profile?: string | Pick<CallOptions, 'profile'>): Promise<BucketVersioning> {
+    const options = typeof profile === 'string' ? { profile } : (profile ?? {})
+    const { profile: resolved, bucket } = await this.resolveFolder('', options)
+    return await this.run(`versioning of ${bucket}`, async () => await getBucketVersioning(resolved.client, bucket))
+  }
+
+  /**
+   * Turns versioning on for the profile's bucket (`'Enabled'`), or suspends it (`'Suspended'`). S3 cannot
+   * turn it off again once enabled, so there is no `'Off'`. Needs `s3:PutBucketVersioning`.
+   */
+  async setBucketVersioning (status: 'Enabled' | 'Suspended', options: Pick<CallOptions, 'profile'> = {}): Promise<void> {
+    if (status !== 'Enabled' && status !== 'Suspended') throw new FST_S3S_INVALID_ARGUMENT('versioning can be "Enabled" or "Suspended" (S3 cannot turn it off again)')
+    const { profile, bucket } = await this.resolveFolder('', options)
+    await this.run(`versioning of ${bucket}`, async () => await putBucketVersioning(profile.client, bucket, status))
+  }
+
+  /**
+   * A file's versions and delete markers, newest first (`isLatest` marks the current entry; a delete
+   * marker on top means the file is deleted). On a bucket without versioning: `FST_S3S_VERSIONING_DISABLED` (409).
+   */
+  async listVersions (filename: string, options: ListVersionsOptions = {}): Promise<VersionPage> {
+    const limit = options.limit ?? 1000
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FST_S3S_INVALID_ARGUMENT('limit must be a whole number from 1 to 1000')
+    let { from, skip } = options.cursor === undefined ? { from: undefined, skip: 0 } : decodeVersionCursor(options.cursor)
+    const { profile, bucket, key } = await this.resolve(filename, options)
+    return await this.run(filename, async () => {
+      await this.requireVersioning(profile, bucket, filename, 'versions')
+      const versions: FileVersion[] = []
+      // Each S3 page (1000 entries) is ordered as a whole, so a cursor is the page plus how far into it.
+      while (true) {
+        const page = await listVersionsPage(profile.client, bucket, key, { from })
+        const mine = page.entries.filter((e) => e.key === key)
+        const taken = mine.slice(skip, skip + limit - versions.length)
+        versions.push(...taken.map(fileVersion))
+        const used = skip + taken.length
+        const next = page.next?.keyMarker === key ? page.next : undefined
+        if (used < mine.length) return { versions, nextCursor: encodeVersionCursor(from, used) }
+        if (next === undefined) return { versions }
+        from = next
+        skip = 0
+        if (versions.length >= limit) return { versions, nextCursor: encodeVersionCursor(from, 0) }
+      }
+    })
+  }
+
+  /**
+   * Puts a copy of an old version on top (a server-side copy; multipart copy over 5 GiB): the file's
+   * content is that version's again, and every version stays. Restoring a version of a deleted file
+   * brings the file back. `FST_S3S_NOT_FOUND` for a version the file does not have (or a delete marker).
+   */
+  async restoreVersion (filename: string, versionId: string, options: CallOptions = {}): Promise<RestoredVersion> {
+    checkVersionId(versionId)
+    const { profile, bucket, key } = await this.resolve(filename, options)
+    const copied = await this.run(filename, async () => {
+      await this.requireVersioning(profile, bucket, filename, 'restore')
+      return await versionRead(filename, versionId, async () => await copyVersionOnTop(profile.client, bucket, key, versionId))
+    })
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage restore version')
+    return { key, filename, restoredFrom: versionId, versionId: copied.versionId, etag: copied.etag, size: copied.size }
+  }
+
+  /**
+   * Brings back a deleted file by removing the delete marker(s) on top of it: its newest stored version is
+   * current again. `FST_S3S_EXISTS` (409) when the file is not deleted, `FST_S3S_NOT_FOUND` when nothing
+   * is left to bring back; neither removes anything.
+   */
+  async undelete (filename: string, options: CallOptions = {}): Promise<UndeletedFile> {
+    const { profile, bucket, key } = await this.resolve(filename, options)
+    const { current, removed } = await this.run(filename, async () => {
+      await this.requireVersioning(profile, bucket, filename, 'undelete')
+      return await removeDeleteMarkers(profile.client, bucket, key)
+    })
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key), removed }, 'storage undelete')
+    return { key, filename, versionId: current.versionId, size: current.size, etag: current.etag, lastModified: current.lastModified, removedMarkers: removed }
+  }
+
+  /**
+   * Permanently deletes one version of a file (or one delete marker). This cannot be undone: give it its own
+   * permission. `FST_S3S_NOT_FOUND` when the file has no such version; on a bucket without versioning
+   * `FST_S3S_VERSIONING_DISABLED` (409), and nothing is sent that could delete the current object.
+   */
+  async deleteVersion (filename: string, versionId: string, options: CallOptions = {}): Promise<DeletedVersion> {
+    checkVersionId(versionId)
+    const { profile, bucket, key } = await this.resolve(filename, options)
+    const entry = await this.run(filename, async () => {
+      await this.requireVersioning(profile, bucket, filename, 'deleting a version')
+      return await deleteObjectVersion(profile.client, bucket, key, versionId)
+    })
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage delete version')
+    return { key, filename, versionId, deleteMarker: entry.deleteMarker, wasLatest: entry.isLatest }
+  }
+
+  /**
+   * Deleted files in a folder (not its sub-folders): files whose current entry is a delete marker, with the
+   * newest version `undelete` would bring back. Each call scans a bounded part of the folder's history, so a
+   * page may hold fewer than `limit` files and still have a `nextCursor`.
+   */
+  async listDeleted (options: ListDeletedOptions = {}): Promise<DeletedPage> {
+    const limit = options.limit ?? 100
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FST_S3S_INVALID_ARGUMENT('limit must be a whole number from 1 to 1000')
+    const cursor = options.cursor === undefined ? undefined : decodeVersionCursor(options.cursor)
+    const { profile, bucket, prefix, root } = await this.resolveFolder(options.prefix ?? '', options)
+    const what = options.prefix ?? (options.location ?? this.location ?? '/')
+    const { found, gone } = await this.run(what, async () => {
+      await this.requireVersioning(profile, bucket, what, 'deleted files')
+      const found = await deletedKeys(profile.client, bucket, prefix, { cursor, limit, maxPages: DELETED_SCAN_PAGES })
+      // A sub-folder is deleted when nothing is left under it: one single-key listing each, a few at a time.
+      const candidates = found.prefixes.slice(0, DELETED_FOLDER_CHECKS)
+      const live = await mapBounded(candidates, 4, async (p) => (await listObjectsPage(profile.client, bucket, p, { limit: 1 })).objects.length > 0)
+      return { found, gone: candidates.filter((_, i) => !live[i]) }
+    })
+    return {
+      files: found.keys.map(({ key, marker, lastVersion }) => ({
+        name: key.slice(root.length),
+        key,
+        deletedAt: marker.lastModified,
+        markerVersionId: marker.versionId,
+        lastVersion: lastVersion === undefined ? undefined : { versionId: lastVersion.versionId, size: lastVersion.size, etag: lastVersion.etag, lastModified: lastVersion.lastModified }
+      })),
+      folders: gone.map((p) => ({ name: p.slice(root.length), prefix: p })),
+      nextCursor: found.next === undefined ? undefined : encodeVersionCursor(found.next.from, found.next.skip)
+    }
+  }
+
+  /** Refuses (409) before anything else is sent when the bucket has never had versioning. */
+  private async requireVersioning (profile: StorageProfile, bucket: string, what: string, action: string): Promise<void> {
+    if (await getBucketVersioning(profile.client, bucket) === 'Off') throw new FST_S3S_VERSIONING_DISABLED(`${what} (${action} needs a versioned bucket)`)
+  }
+}
+
+// S3 pages of history one listDeleted() call reads at most (1000 entries each), and sub-folders it checks.
+const DELETED_SCAN_PAGES = 5
+const DELETED_FOLDER_CHECKS = 20
+
+/** S3 version ids: opaque, printable ASCII (hex on SeaweedFS, ULIDs on versitygw, `null` for unversioned writes). */
+function checkVersionId (versionId: unknown): string {
+  if (typeof versionId !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(versionId)) throw new FST_S3S_INVALID_ARGUMENT('versionId must be a version id S3 returned')
+  return versionId
+}
+
+/**
+ * Reads of one version: a version id the store does not know is answered 400 InvalidArgument by AWS and
+ * versitygw, a delete marker 405 MethodNotAllowed (a HEAD carries only the status). Both mean "no such
+ * version of this file": 404.
+ */
+async function versionRead<T> (filename: string, versionId: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    const e = err as { name?: string, $metadata?: { httpStatusCode?: number } }
+    const status = e.$metadata?.httpStatusCode
+    const miss = e.name === 'InvalidArgument' || e.name === 'MethodNotAllowed' || ((e.name === 'Unknown' || e.name === 'UnknownError') && (status === 400 || status === 405))
+    if (versionId === undefined || !miss) throw err
+    throw Object.assign(new FST_S3S_NOT_FOUND(`version ${versionId} of ${filename}`), { cause: err })
+  }
+}
+
+/** The write conditions of an upload, checked: `If-Match` quoted as S3 compares it, `If-None-Match` only `*`. */
+function writeConditions (options: UploadFileOptions): { ifMatch?: string, ifNoneMatch: boolean } {
+  const { ifMatch, ifNoneMatch } = options
+  if (ifNoneMatch !== undefined && ifNoneMatch !== true && ifNoneMatch !== false && ifNoneMatch !== '*') throw new FST_S3S_INVALID_ARGUMENT('ifNoneMatch must be true or "*"')
+  const create = ifNoneMatch === true || ifNoneMatch === '*'
+  if (ifMatch === undefined) return { ifNoneMatch: create }
+  // `*` ("if it exists") is left out: versitygw compares it as an ETag, and AWS does not document it.
+  if (typeof ifMatch !== 'string' || !/^"?[\x21\x23-\x29\x2b-\x7e][\x21\x23-\x7e]{0,1023}"?$/.test(ifMatch)) throw new FST_S3S_INVALID_ARGUMENT('ifMatch must be an ETag the store returned')
+  if (create) throw new FST_S3S_INVALID_ARGUMENT('ifMatch and ifNoneMatch cannot be used together')
+  return { ifMatch: `"${ifMatch.replace(/^"|"$/g, '')}"`, ifNoneMatch: false }
+}
+
+function fileVersion (entry: VersionEntry): FileVersion {
+  return { versionId: entry.versionId, isLatest: entry.isLatest, deleteMarker: entry.deleteMarker, size: entry.size, etag: entry.etag, lastModified: entry.lastModified }
+}
+
+// A version listing's cursor: the S3 page it is in and how far into it, wrapped like list() cursors.
+function encodeVersionCursor (from: VersionMarker | undefined, skip: number): string {
+  return encodeCursor(JSON.stringify([from?.keyMarker ?? null, from?.versionIdMarker ?? null, skip]))
+}
+
+function decodeVersionCursor (cursor: string): { from?: VersionMarker, skip: number } {
+  let state: unknown
+  try {
+    state = JSON.parse(decodeCursor(cursor))
+  } catch {
+    throw new FST_S3S_INVALID_ARGUMENT('cursor is not one this API returned')
+  }
+  const [keyMarker, versionIdMarker, skip] = Array.isArray(state) ? state : []
+  const optional = (v: unknown): boolean => v === null || typeof v === 'string'
+  if (!Array.isArray(state) || state.length !== 3 || !optional(keyMarker) || !optional(versionIdMarker) || !Number.isSafeInteger(skip) || skip < 0) {
+    throw new FST_S3S_INVALID_ARGUMENT('cursor is not one this API returned')
+  }
+  return { from: keyMarker === null ? undefined : { keyMarker, versionIdMarker: versionIdMarker ?? undefined }, skip }
 }
 
 // Link lifetimes come in minutes; a string or NaN must not slip through JavaScript's coercion.

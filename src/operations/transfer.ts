@@ -3,9 +3,10 @@
  * copies. Plain functions over (client, bucket, key); keys are already built, errors mapped by the caller.
  */
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  UploadPartCopyCommand,
+  PutObjectCommand, UploadPartCopyCommand,
   type CompletedPart, type CreateMultipartUploadCommandOutput, type S3Client
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
@@ -28,6 +29,8 @@ export interface UploadObjectParams {
   maxBytes?: number
   /** Only create, never overwrite (`If-None-Match: *`); a lost race is `PreconditionFailed`. */
   ifNoneMatch?: boolean
+  /** Only overwrite the object with this ETag (`If-Match`, quoted), on the PUT or the multipart Complete. */
+  ifMatch?: string
   /** Multipart part size in bytes. Default: 5 MiB, or enough for `maxBytes` in 10,000 parts; 8 MiB without `maxBytes`. */
   partSize?: number
   /** Parts in flight at once. Default 4 (so at most partSize × queueSize bytes are held). */
@@ -40,6 +43,8 @@ export interface UploadObjectParams {
 export interface UploadObjectResult {
   size: number
   etag?: string
+  /** The new version's id on a versioned bucket. */
+  versionId?: string
 }
 
 const MiB = 1024 * 1024
@@ -99,11 +104,16 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   // the commands it sends through our client tells us both without reaching into its private fields.
   let uploadId: string | undefined
   let aborted = false
+  const conditional = params.ifMatch !== undefined || params.ifNoneMatch === true
   const watched = new Proxy(client, {
     get (target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver)
       return async (command: Parameters<S3Client['send']>[0], options?: Parameters<S3Client['send']>[1]) => {
-        const output = await target.send(command, options)
+        const send = async (): Promise<unknown> => await target.send(command, options)
+        // The write that carries the condition is retried here, before lib-storage sees the conflict
+        // (it would abort the multipart upload, parts and all).
+        const writes = command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand
+        const output = conditional && writes ? await retryConflicts(send) : await send()
         if (command instanceof CreateMultipartUploadCommand) uploadId = (output as CreateMultipartUploadCommandOutput).UploadId
         if (command instanceof AbortMultipartUploadCommand) aborted = true
         return output
@@ -123,7 +133,9 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
       ContentEncoding: params.contentEncoding,
       ContentDisposition: params.contentDisposition,
       Metadata: params.metadata,
-      IfNoneMatch: params.ifNoneMatch === true ? '*' : undefined
+      // lib-storage spreads these into the PutObject, or into the CompleteMultipartUpload (where S3 checks them).
+      IfNoneMatch: params.ifNoneMatch === true ? '*' : undefined,
+      IfMatch: params.ifMatch
     }
   })
   const onAbort = (): void => { upload.abort().catch(() => {}) }
@@ -131,7 +143,7 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   try {
     const result = await upload.done()
     const size = counter !== undefined ? counter.bytes : byteLength(params.body as Exclude<UploadBody, Readable>)
-    return { size, etag: result.ETag }
+    return { size, etag: result.ETag, versionId: result.VersionId }
   } catch (err) {
     if (uploadId !== undefined && !aborted) await abortLeftover(client, params.bucket, params.key, uploadId)
     // Our size limit first; then whatever S3 or the network said; only then the body's own failure
@@ -145,6 +157,31 @@ export async function uploadObject (client: S3Client, params: UploadObjectParams
   } finally {
     params.signal?.removeEventListener('abort', onAbort)
   }
+}
+
+// Waits before retrying a conditional write that raced another write: short, the other write is in flight.
+const CONFLICT_RETRY_DELAYS_MS = [100, 400]
+
+/**
+ * S3 answers a conditional write that raced another write of the same key with 409
+ * `ConditionalRequestConflict` and asks for a retry: the retry carries the same condition, so it either
+ * succeeds or fails with 412 when the other write changed the object. After the last retry (or when a
+ * retried Complete finds its multipart upload gone) the conflict is thrown, and maps to FST_S3S_WRITE_CONFLICT.
+ */
+async function retryConflicts<T> (send: () => Promise<T>): Promise<T> {
+  let conflict: unknown
+  for (let attempt = 0; attempt <= CONFLICT_RETRY_DELAYS_MS.length; attempt++) {
+    if (attempt > 0) await sleep(CONFLICT_RETRY_DELAYS_MS[attempt - 1])
+    try {
+      return await send()
+    } catch (err) {
+      const name = (err as Error)?.name
+      if (conflict !== undefined && name === 'NoSuchUpload') throw conflict
+      if (name !== 'ConditionalRequestConflict') throw err
+      conflict = err
+    }
+  }
+  throw conflict
 }
 
 // Backoff of the background abort, in seconds: about two minutes in all, enough to outlast a restart.
@@ -176,6 +213,8 @@ export interface DownloadObjectParams {
   range?: string
   ifNoneMatch?: string
   ifModifiedSince?: Date
+  /** A version of the object instead of the current one. */
+  versionId?: string
   signal?: AbortSignal
 }
 
@@ -186,7 +225,8 @@ export async function downloadObject (client: S3Client, params: DownloadObjectPa
     Key: params.key,
     Range: params.range,
     IfNoneMatch: params.ifNoneMatch,
-    IfModifiedSince: params.ifModifiedSince
+    IfModifiedSince: params.ifModifiedSince,
+    VersionId: params.versionId
   }), { abortSignal: params.signal })
   return {
     body: result.Body as Readable,
@@ -197,6 +237,7 @@ export async function downloadObject (client: S3Client, params: DownloadObjectPa
     lastModified: result.LastModified,
     contentEncoding: result.ContentEncoding,
     contentDisposition: result.ContentDisposition,
+    versionId: result.VersionId,
     metadata: result.Metadata ?? {}
   }
 }
@@ -206,7 +247,8 @@ export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3
 
 /** Parameters of {@link copyObject}. */
 export interface CopyObjectParams {
-  from: { bucket: string, key: string }
+  /** The source; with `versionId`, that version of it (a restore). */
+  from: { bucket: string, key: string, versionId?: string }
   to: { bucket: string, key: string }
   /** Objects larger than this use multipart copy. Default 5 GiB, S3's CopyObject limit. */
   multipartThreshold?: number
@@ -214,23 +256,32 @@ export interface CopyObjectParams {
   partSize?: number
 }
 
-// CopySource is `bucket/key` with the key URL-encoded, slashes kept.
-function copySource (bucket: string, key: string): string {
-  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`
+/** What {@link copyObject} made. */
+export interface CopyObjectResult {
+  /** The copy's version id on a versioned destination bucket. */
+  versionId?: string
+  etag?: string
+  size: number
+}
+
+// CopySource is `bucket/key` with the key URL-encoded, slashes kept, and `?versionId=` for a version.
+function copySource ({ bucket, key, versionId }: CopyObjectParams['from']): string {
+  const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`
+  return versionId === undefined ? source : `${source}?versionId=${encodeURIComponent(versionId)}`
 }
 
 /** A server-side copy: no bytes pass through the app. Objects over the threshold go through UploadPartCopy. */
-export async function copyObject (client: S3Client, params: CopyObjectParams): Promise<void> {
+export async function copyObject (client: S3Client, params: CopyObjectParams): Promise<CopyObjectResult> {
   const threshold = params.multipartThreshold ?? MAX_SINGLE_COPY_BYTES
-  const head = await headObject(client, params.from.bucket, params.from.key)
+  const head = await headObject(client, params.from.bucket, params.from.key, { versionId: params.from.versionId })
   const size = head.size
   if (size <= threshold) {
-    await client.send(new CopyObjectCommand({
+    const copied = await client.send(new CopyObjectCommand({
       Bucket: params.to.bucket,
       Key: params.to.key,
-      CopySource: copySource(params.from.bucket, params.from.key)
+      CopySource: copySource(params.from)
     }))
-    return
+    return { versionId: copied.VersionId, etag: copied.CopyObjectResult?.ETag, size }
   }
   const partSize = params.partSize ?? 512 * 1024 ** 2
   const { UploadId } = await client.send(new CreateMultipartUploadCommand({
@@ -250,14 +301,15 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
         Key: params.to.key,
         UploadId,
         PartNumber: part,
-        CopySource: copySource(params.from.bucket, params.from.key),
+        CopySource: copySource(params.from),
         CopySourceRange: `bytes=${start}-${end}`
       }))
       parts.push({ PartNumber: part, ETag: result.CopyPartResult?.ETag })
     }
-    await client.send(new CompleteMultipartUploadCommand({
+    const completed = await client.send(new CompleteMultipartUploadCommand({
       Bucket: params.to.bucket, Key: params.to.key, UploadId, MultipartUpload: { Parts: parts }
     }))
+    return { versionId: completed.VersionId, etag: completed.ETag, size }
   } catch (err) {
     await abortMultipartUpload(client, params.to.bucket, params.to.key, UploadId!).catch(() => {})
     throw err

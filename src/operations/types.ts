@@ -21,6 +21,8 @@ export interface DownloadedObject {
   lastModified?: Date
   contentEncoding?: string
   contentDisposition?: string
+  /** The version read, on a versioned bucket. */
+  versionId?: string
   metadata: Record<string, string>
 }
 
@@ -62,8 +64,19 @@ export interface UploadFileOptions extends CallOptions {
   metadata?: Record<string, string>
   /** Refuse bodies larger than this many bytes with `FST_S3S_TOO_LARGE` (413), leaving nothing behind. */
   maxBytes?: number
-  /** Refuse to overwrite an existing object (`FST_S3S_PRECONDITION_FAILED`, 412). Default false. */
-  ifNoneMatch?: boolean
+  /**
+   * `true` or `'*'`: only create, never overwrite an existing object (`If-None-Match: *`); an existing one,
+   * or a lost race, is `FST_S3S_PRECONDITION_FAILED` (412). Default: overwrite.
+   */
+  ifNoneMatch?: boolean | '*'
+  /**
+   * Only overwrite the object if its ETag is still this one (`If-Match`, checked by S3 on the write itself,
+   * the PUT or the multipart Complete): a file changed (or deleted) by someone else meanwhile is
+   * `FST_S3S_PRECONDITION_FAILED` (412) and stays as it is. Quoted or not (`*` is not taken: stores differ).
+   * A write racing another one is retried; if it keeps conflicting, `FST_S3S_WRITE_CONFLICT` (409).
+   * Not together with `ifNoneMatch`. Default: none.
+   */
+  ifMatch?: string
   /** Aborts the upload, and its multipart upload, when it fires. */
   signal?: AbortSignal
 }
@@ -80,6 +93,8 @@ export interface UploadedFile {
   etag?: string
   /** Content-Type it was stored with. */
   contentType: string
+  /** The new version's id, on a versioned bucket. */
+  versionId?: string
 }
 
 /** Options of {@link StorageOperations.downloadFile}. */
@@ -90,6 +105,8 @@ export interface DownloadFileOptions extends CallOptions {
   ifNoneMatch?: string
   /** When the object has not changed since this date, `FST_S3S_NOT_MODIFIED` (304) is thrown. */
   ifModifiedSince?: Date
+  /** Reads this version instead of the current one (see {@link StorageOperations.listVersions}). Default: the current one. */
+  versionId?: string
   /** Stops the S3 read when it fires. */
   signal?: AbortSignal
 }
@@ -131,6 +148,8 @@ export interface DownloadLinkOptions extends CallOptions {
   downloadName?: string
   /** Content-Type S3 answers with. */
   contentType?: string
+  /** A link to this version instead of the current one. Default: the current one. */
+  versionId?: string
 }
 
 /** Options of {@link StorageOperations.getUploadLink}. */
@@ -174,7 +193,15 @@ export interface FileInfo {
   contentType?: string
   etag?: string
   lastModified?: Date
+  /** The version described, on a versioned bucket. */
+  versionId?: string
   metadata: Record<string, string>
+}
+
+/** Options of {@link StorageOperations.head}. */
+export interface HeadOptions extends CallOptions {
+  /** Describes this version instead of the current one. Default: the current one. */
+  versionId?: string
 }
 
 /** Options of {@link StorageOperations.list}. */
@@ -238,4 +265,112 @@ export interface MultipartUploadInfo {
   uploadId: string
   /** When S3 says it was started. */
   initiated?: Date
+}
+
+// Versions (versioned buckets).
+
+/** A bucket's versioning: `'Off'` for a bucket that never had it (S3 cannot turn it off again once enabled). */
+export type BucketVersioning = 'Enabled' | 'Suspended' | 'Off'
+
+/** One version of a file, or a delete marker, as {@link StorageOperations.listVersions} lists them. */
+export interface FileVersion {
+  /** S3's version id (`'null'` for what was written while versioning was off or suspended). */
+  versionId: string
+  /** Whether this is the current entry: the file's content, or (a delete marker) the file is deleted. */
+  isLatest: boolean
+  /** A delete marker: the file was deleted here; it has no bytes. */
+  deleteMarker: boolean
+  /** Bytes; 0 for a delete marker. */
+  size: number
+  /** The version's ETag; none for a delete marker. */
+  etag?: string
+  lastModified?: Date
+}
+
+/** Options of {@link StorageOperations.listVersions}. */
+export interface ListVersionsOptions extends CallOptions {
+  /** The `nextCursor` of the previous page. */
+  cursor?: string
+  /** Entries per page, 1–1000. Default 1000. */
+  limit?: number
+}
+
+/** One page of a file's versions and delete markers, newest first. */
+export interface VersionPage {
+  versions: FileVersion[]
+  /** Pass to the next `listVersions()` call; `undefined` on the last page. */
+  nextCursor?: string
+}
+
+/** Result of {@link StorageOperations.restoreVersion}. */
+export interface RestoredVersion {
+  /** Full S3 key. */
+  key: string
+  /** Name relative to the location. */
+  filename: string
+  /** The version that was copied on top. */
+  restoredFrom: string
+  /** The new current version's id. */
+  versionId?: string
+  etag?: string
+  size: number
+}
+
+/** Result of {@link StorageOperations.undelete}. */
+export interface UndeletedFile {
+  key: string
+  filename: string
+  /** The version that is current again. */
+  versionId: string
+  size: number
+  etag?: string
+  lastModified?: Date
+  /** Delete markers removed (more than one when the file was deleted again while deleted). */
+  removedMarkers: number
+}
+
+/** Result of {@link StorageOperations.deleteVersion}. */
+export interface DeletedVersion {
+  key: string
+  filename: string
+  versionId: string
+  /** It was a delete marker (removing it undeletes the file when it was the latest). */
+  deleteMarker: boolean
+  /** It was the current entry: the file now shows its previous version (or is gone). */
+  wasLatest: boolean
+}
+
+/** Options of {@link StorageOperations.listDeleted}. */
+export interface ListDeletedOptions extends CallOptions {
+  /** A folder under the location, e.g. `2024/`. Default: the location's root. Not recursive. */
+  prefix?: string
+  /** The `nextCursor` of the previous page. */
+  cursor?: string
+  /** Deleted files per page, 1–1000. Default 100. */
+  limit?: number
+}
+
+/** A deleted file: its current entry is a delete marker, and older versions may bring it back. */
+export interface DeletedFile {
+  /** Name relative to the location. */
+  name: string
+  /** Full S3 key. */
+  key: string
+  /** When it was deleted (the delete marker's date). */
+  deletedAt?: Date
+  /** The delete marker's version id. */
+  markerVersionId: string
+  /** The newest stored version under the marker, when the listing page held it (`undelete` brings it back). */
+  lastVersion?: { versionId: string, size: number, etag?: string, lastModified?: Date }
+}
+
+/** One page of deleted files. It may hold fewer than `limit` files and still have a `nextCursor` (each call scans a bounded part of the history). */
+export interface DeletedPage {
+  files: DeletedFile[]
+  /**
+   * Deleted folders: sub-folders with history but no file left (list their deleted files with `prefix`).
+   * Each page checks at most 20 of the sub-folders it comes across.
+   */
+  folders: Array<{ name: string, prefix: string }>
+  nextCursor?: string
 }
