@@ -8,16 +8,16 @@
  *
  * Development-only: nothing in the library imports this module.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, rmSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import net from 'node:net'
+import type net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
 import { ensureWeedBinary, SEAWEEDFS_VERSION } from './seaweedfs-binary.js'
+import { envWithout, freePorts, onProcessExit, spawnServer, type ServerProcess } from './server-process.js'
 
 export { SEAWEEDFS_VERSION }
 
@@ -85,23 +85,13 @@ const REGION = 'us-east-1'
 const HOST = '127.0.0.1'
 const READY_TIMEOUT_MS = 60_000
 const STOP_GRACE_MS = 10_000
-const LOG_TAIL_LINES = 60
-
-/** Every live weed process group, killed on process exit as a last resort. */
-const liveGroups = new Set<number>()
 /** Temporary dirs to remove on process exit if `stop()` was never called. */
 const tempDirs = new Set<string>()
 /** Ports of instances not stopped yet, whose sockets are removed on process exit. */
 const livePorts = new Set<WeedPorts>()
-let exitHookInstalled = false
 
 function installExitHook (): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on('exit', () => {
-    for (const pgid of liveGroups) {
-      try { process.kill(-pgid, 'SIGKILL') } catch {}
-    }
+  onProcessExit(() => {
     for (const dir of tempDirs) {
       try { rmSync(dir, { recursive: true, force: true }) } catch {}
     }
@@ -300,13 +290,7 @@ interface WeedPorts {
  */
 async function pickPorts (): Promise<WeedPorts> {
   const names = ['master', 'masterGrpc', 'volume', 'volumeGrpc', 'filer', 'filerGrpc', 's3', 's3Grpc', 'admin', 'adminGrpc'] as const
-  const servers = await Promise.all(names.map(() => new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, HOST, () => resolve(server))
-  })))
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  const ports = await freePorts(HOST, names.length)
   return Object.fromEntries(names.map((n, i) => [n, ports[i]])) as unknown as WeedPorts
 }
 
@@ -368,84 +352,19 @@ async function removeSockets (ports: WeedPorts): Promise<void> {
   await Promise.all(socketsOf(ports, names).map((file) => rm(file, { force: true })))
 }
 
-interface WeedProcess {
-  child: ChildProcess
-  exited: Promise<void>
-  hasExited(): boolean
-  logTail(): string
-  /** Signals the whole process group; SIGKILL after graceMs; resolves when gone. */
-  kill(signal: NodeJS.Signals, graceMs: number): Promise<void>
-}
+type WeedProcess = ServerProcess
 
 function spawnWeed (bin: string, args: string[], cwd: string, runDir: string, leftovers: Leftovers): WeedProcess {
   // No GOMEMLIMIT: below ~256MiB the Go runtime of weed mini garbage-collects
   // continuously (7-9 % of a core while idle) for no RSS gain at rest.
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: runDir }
   // weed mini turns AWS_ACCESS_KEY_ID & co. and S3_BUCKET into its own config:
   // never let the developer's real credentials leak into the local server.
-  for (const key of Object.keys(env)) {
-    if (key.startsWith('AWS_') || key.startsWith('S3_')) delete env[key]
-  }
-  const child = spawn(bin, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let partial = ''
-  const debug = process.env.LOCAL_S3_DEBUG === '1'
-  const onData = (chunk: Buffer): void => {
-    if (debug) process.stderr.write(chunk)
-    const parts = (partial + chunk.toString('utf8')).split('\n')
-    partial = parts.pop() ?? ''
-    for (const line of parts) if (line.trim() !== '') lines.push(line)
-    if (lines.length > LOG_TAIL_LINES * 2) lines.splice(0, lines.length - LOG_TAIL_LINES)
-  }
-  child.stdout?.on('data', onData)
-  child.stderr?.on('data', onData)
-  // Do not keep the event loop alive for the server: stop() or the exit hooks end it.
-  child.unref()
-  ;(child.stdout as net.Socket | null)?.unref?.()
-  ;(child.stderr as net.Socket | null)?.unref?.()
-
-  let exited = false
-  let spawnError: Error | undefined
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => { exited = true; resolve() })
-    child.once('error', (err) => { spawnError = err; exited = true; resolve() })
+  const env = envWithout(/^(AWS_|S3_)/, { TMPDIR: runDir })
+  return spawnServer(bin, args, {
+    cwd,
+    env,
+    watchdog: { script: WATCHDOG_SCRIPT, name: 'local-s3-watchdog', args: leftovers.dirs, env: { LOCAL_S3_PORTS: Object.values(leftovers.ports).join(' ') } }
   })
-  const pgid = child.pid
-  let watchdog: ChildProcess | undefined
-  if (pgid !== undefined) {
-    liveGroups.add(pgid)
-    watchdog = startWatchdog(pgid, leftovers)
-    child.once('exit', () => {
-      liveGroups.delete(pgid)
-      watchdog?.kill('SIGKILL') // not needed any more (and must not remove the dirs)
-    })
-  }
-
-  return {
-    child,
-    exited: exitedPromise,
-    hasExited: () => exited,
-    logTail: () => [
-      ...(spawnError ? [`spawn error: ${spawnError.message}`] : []),
-      ...lines.slice(-LOG_TAIL_LINES),
-      ...(partial ? [partial] : [])
-    ].join('\n'),
-    async kill (signal, graceMs) {
-      if (exited || pgid === undefined) return exitedPromise
-      child.ref() // keep the event loop alive until the 'exit' event
-      try { process.kill(-pgid, signal) } catch {}
-      if (signal !== 'SIGKILL') {
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, graceMs, 'timeout') })
-        const winner = await Promise.race([exitedPromise, timeout])
-        clearTimeout(timer) // a pending timer would keep this process alive
-        if (winner === 'timeout' && !exited) {
-          try { process.kill(-pgid, 'SIGKILL') } catch {}
-        }
-      }
-      return exitedPromise
-    }
-  }
 }
 
 /** What a watchdog removes after killing weed when this process died. */
@@ -465,30 +384,6 @@ const WATCHDOG_SCRIPT = [
   'for i in 1 2 3 4 5; do sleep 0.3; if [ $# -eq 0 ] || rm -rf -- "$@" 2>/dev/null; then break; fi; done',
   'exit 0'
 ].join('\n')
-
-/**
- * A detached `sh` blocked reading a pipe from this process: when this
- * process dies for any reason (even SIGKILL or an unhandled SIGTERM, where
- * no 'exit' hook runs) the pipe closes, `read` returns and the watchdog kills
- * the weed process group and removes its temporary files. On a normal stop
- * the watchdog itself is killed (it has no child, so nothing lingers).
- */
-function startWatchdog (pgid: number, leftovers: Leftovers): ChildProcess | undefined {
-  try {
-    const wd = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'local-s3-watchdog', String(pgid), ...leftovers.dirs], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-      env: { PATH: process.env.PATH, LOCAL_S3_PORTS: Object.values(leftovers.ports).join(' ') }
-    })
-    wd.on('error', () => {}) // no sh: the exit hook still covers normal exits
-    wd.stdin?.on('error', () => {})
-    wd.unref()
-    ;(wd.stdin as net.Socket | null)?.unref?.()
-    return wd
-  } catch {
-    return undefined
-  }
-}
 
 interface ReadyCheck {
   proc: WeedProcess

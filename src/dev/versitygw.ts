@@ -14,16 +14,15 @@
  *
  * Development-only: nothing in the library imports this module.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, rmSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
 import { createBucketIfMissing, type LocalS3, type LocalS3Options } from './local-s3.js'
+import { envWithout, freePort, onProcessExit, spawnServer, type ServerProcess } from './server-process.js'
 
 export const VERSITYGW_VERSION = '1.8.0'
 
@@ -37,11 +36,9 @@ const REGION = 'us-east-1'
 const HOST = '127.0.0.1'
 const READY_TIMEOUT_MS = 30_000
 const STOP_GRACE_MS = 5_000
-const LOG_TAIL_LINES = 60
 
-const liveGroups = new Set<number>()
+/** Temporary data dirs to remove on process exit if `stop()` was never called. */
 const tempDirs = new Set<string>()
-let exitHookInstalled = false
 
 /** Where the binary is: `VERSITYGW_BIN`, `.cache/go-bin/versitygw`, or PATH; throws how to install it. */
 export function findVersityGwBinary (): string {
@@ -99,7 +96,7 @@ export async function startVersityGw (options: VersityGwOptions = {}): Promise<L
   let proc: GwProcess | undefined
   let lastError: Error | undefined
   for (let attempt = 1; attempt <= 3 && !proc; attempt++) { // the free port may be taken before versitygw binds it
-    port = await freePort()
+    port = await freePort(HOST)
     const candidate = spawnGw(bin, argsFor(port), accessKeyId, secretAccessKey, tempDataDir ? dataDir : undefined)
     try {
       await waitReady(candidate, `http://${HOST}:${port}`, accessKeyId, secretAccessKey)
@@ -169,10 +166,7 @@ export async function startVersityGw (options: VersityGwOptions = {}): Promise<L
 }
 
 function installExitHook (): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.on('exit', () => {
-    for (const pgid of liveGroups) try { process.kill(-pgid, 'SIGKILL') } catch {}
+  onProcessExit(() => {
     for (const dir of tempDirs) try { rmSync(dir, { recursive: true, force: true }) } catch {}
   })
 }
@@ -182,81 +176,15 @@ async function removeTemp (dir: string): Promise<void> {
   tempDirs.delete(dir)
 }
 
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, HOST, resolve) })
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-interface GwProcess {
-  child: ChildProcess
-  hasExited(): boolean
-  logTail(): string
-  /** Signals the process group; SIGKILL after graceMs; resolves when gone. */
-  kill(signal: NodeJS.Signals, graceMs: number): Promise<void>
-}
+type GwProcess = ServerProcess
 
 // Reads stdin until EOF (this Node process is gone, even by SIGKILL), then kills versitygw and removes the temp dir.
 const WATCHDOG = 'pg=$1; shift; read -r _ || :; kill -KILL "-$pg" 2>/dev/null; sleep 0.3; [ $# -eq 0 ] || rm -rf -- "$@"'
 
 function spawnGw (bin: string, args: string[], accessKeyId: string, secretAccessKey: string, tempDir: string | undefined): GwProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env }
   // versitygw reads its settings from VGW_* / ROOT_* variables: only ours apply.
-  for (const key of Object.keys(env)) if (/^(VGW_|ROOT_|AWS_|S3_)/.test(key)) delete env[key]
-  env.ROOT_ACCESS_KEY = accessKeyId
-  env.ROOT_SECRET_KEY = secretAccessKey
-  const child = spawn(bin, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  const debug = process.env.LOCAL_S3_DEBUG === '1'
-  const onData = (chunk: Buffer): void => {
-    if (debug) process.stderr.write(chunk)
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''))
-    if (lines.length > LOG_TAIL_LINES * 2) lines.splice(0, lines.length - LOG_TAIL_LINES)
-  }
-  child.stdout?.on('data', onData)
-  child.stderr?.on('data', onData)
-  child.unref()
-  ;(child.stdout as net.Socket | null)?.unref?.()
-  ;(child.stderr as net.Socket | null)?.unref?.()
-  let exited = false
-  let spawnError: Error | undefined
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once('exit', () => { exited = true; resolve() })
-    child.once('error', (err) => { spawnError = err; exited = true; resolve() })
-  })
-  const pgid = child.pid
-  if (pgid !== undefined) {
-    liveGroups.add(pgid)
-    let watchdog: ChildProcess | undefined
-    try {
-      watchdog = spawn('sh', ['-c', WATCHDOG, 'versitygw-watchdog', String(pgid), ...(tempDir ? [tempDir] : [])], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
-      watchdog.on('error', () => {})
-      watchdog.stdin?.on('error', () => {})
-      watchdog.unref()
-      ;(watchdog.stdin as net.Socket | null)?.unref?.()
-    } catch {}
-    child.once('exit', () => { liveGroups.delete(pgid); watchdog?.kill('SIGKILL') })
-  }
-  return {
-    child,
-    hasExited: () => exited,
-    logTail: () => [...(spawnError ? [`spawn error: ${spawnError.message}`] : []), ...lines.slice(-LOG_TAIL_LINES)].join('\n'),
-    async kill (signal, graceMs) {
-      if (exited || pgid === undefined) return exitedPromise
-      child.ref()
-      try { process.kill(-pgid, signal) } catch {}
-      if (signal !== 'SIGKILL') {
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, graceMs, 'timeout') })
-        const winner = await Promise.race([exitedPromise, timeout])
-        clearTimeout(timer)
-        if (winner === 'timeout' && !exited) try { process.kill(-pgid, 'SIGKILL') } catch {}
-      }
-      return exitedPromise
-    }
-  }
+  const env = envWithout(/^(VGW_|ROOT_|AWS_|S3_)/, { ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey })
+  return spawnServer(bin, args, { env, watchdog: { script: WATCHDOG, name: 'versitygw-watchdog', args: tempDir ? [tempDir] : [] } })
 }
 
 async function waitReady (proc: GwProcess, endpoint: string, accessKeyId: string, secretAccessKey: string): Promise<void> {
