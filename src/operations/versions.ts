@@ -7,17 +7,11 @@
 import { DeleteObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { FST_S3S_EXISTS, FST_S3S_NOT_FOUND } from '../errors.js'
 import { copyObject, type CopyObjectResult } from './transfer.js'
+import type { FileVersion } from './types.js'
 
-/** One entry of ListObjectVersions: a stored version, or a delete marker. */
-export interface VersionEntry {
+/** One entry of ListObjectVersions: a stored version, or a delete marker, with the key it belongs to. */
+export interface VersionEntry extends FileVersion {
   key: string
-  versionId: string
-  isLatest: boolean
-  deleteMarker: boolean
-  /** 0 for a delete marker. */
-  size: number
-  etag?: string
-  lastModified?: Date
 }
 
 /** Where a ListObjectVersions page starts (S3's key and version-id markers). */
