@@ -34,6 +34,9 @@ export interface QuotaOptions {
 /** How the page uploads files. */
 export type UploadMode = 'stream' | 'presign'
 
+/** How downloads reach the browser: through the app (`proxy`), or by a 302 to a presigned GET (`redirect`). */
+export type DownloadMode = 'proxy' | 'redirect'
+
 /** One mounted namespace: a profile (and optionally a folder of it) shown under `/<namespace>/files`. */
 export interface NamespaceOptions {
   /** The storage profile. Default: the plugin's default profile. */
@@ -51,6 +54,15 @@ export interface NamespaceOptions {
   uploadMode?: UploadMode
   /** Whether an upload may replace an existing file. Default `false` (409). */
   overwrite?: boolean
+  /**
+   * `proxy` (default): the app streams every download from S3. `redirect`: after the same checks and audit
+   * record, a 302 to a short-lived presigned GET, so the bytes (and Range, conditional requests) go
+   * between the browser and S3. Needs a store the browser can reach; the text preview then needs the
+   * bucket's CORS (README, "Downloads by redirect").
+   */
+  downloadMode?: DownloadMode
+  /** Lifetime of the presigned GET a `redirect` download answers, in seconds (1-3600). Default 300. */
+  redirectExpireSeconds?: number
   /** Entries per listing page, 1-1000. Default 100. */
   pageSize?: number
   /** Largest upload, in bytes. Default 5 GiB. */
@@ -108,6 +120,8 @@ export interface NormalizedNamespace {
   allowedExtensions?: Set<string>
   uploadMode: UploadMode
   overwrite: boolean
+  downloadMode: DownloadMode
+  redirectExpireSeconds: number
   pageSize: number
   maxUploadBytes: number
   cache?: { ttlSeconds: number, maxEntries: number }
@@ -176,6 +190,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
   }
   const uploadMode = raw.uploadMode ?? 'stream'
   if (uploadMode !== 'stream' && uploadMode !== 'presign') fail(`browse namespace "${name}": "uploadMode" must be "stream" or "presign"`)
+  const downloadMode = raw.downloadMode ?? 'proxy'
+  if (downloadMode !== 'proxy' && downloadMode !== 'redirect') fail(`browse namespace "${name}": "downloadMode" must be "proxy" or "redirect"`)
   if (raw.overwrite !== undefined && typeof raw.overwrite !== 'boolean') fail(`browse namespace "${name}": "overwrite" must be a boolean`)
   if (raw.recordUploader !== undefined && typeof raw.recordUploader !== 'boolean') fail(`browse namespace "${name}": "recordUploader" must be a boolean`)
   let cache: NormalizedNamespace['cache']
@@ -207,6 +223,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     allowedExtensions,
     uploadMode,
     overwrite: raw.overwrite ?? false,
+    downloadMode,
+    redirectExpireSeconds: positiveInt(name, 'redirectExpireSeconds', raw.redirectExpireSeconds, 300, 3600),
     pageSize: positiveInt(name, 'pageSize', raw.pageSize, 100, 1000),
     maxUploadBytes,
     cache,
