@@ -130,6 +130,8 @@ const mode: UploadMode = 'stream'
 const downloads: DownloadMode = 'redirect'
 expect<NamespaceOptions>().type.toBeAssignableFrom({ downloadMode: downloads, redirectExpireSeconds: 60 })
 expect<NamespaceOptions>().type.not.toBeAssignableFrom({ downloadMode: 'bounce' })
+expect<NamespaceOptions>().type.toBeAssignableFrom({ searchCache: { ttlSeconds: 30, maxEntries: 100_000 } })
+expect<NamespaceOptions>().type.not.toBeAssignableFrom({ searchCache: true })
 expect<DownloadLinkOptions>().type.toBeAssignableFrom({ downloadName: 'a.pdf', disposition: 'inline' as const, cacheControl: 'private, no-cache' })
 const authenticate: Authenticate = async (req) => req.headers['x-user'] as string ?? null
 const authorize: Authorize = (user, action) => user !== null && action !== BrowseActions.delete

@@ -73,6 +73,12 @@ export interface NamespaceOptions {
   objectHostname?: string
   /** Most keys a search scans. Default 10,000. */
   searchMaxKeys?: number
+  /**
+   * Repeat searches match against a snapshot of the recursive listing instead of scanning S3 again; off
+   * unless set. Writes through the browser drop the snapshots they affect; `Cache-Control: no-cache` scans
+   * anew. `ttlSeconds` default 30, `maxEntries` (keys held across all snapshots) default 100,000.
+   */
+  searchCache?: { ttlSeconds?: number, maxEntries?: number }
   /** Most entries of the plain index mirroring clients get (wget --mirror, rclone's http backend). Default 10,000. */
   indexMaxEntries?: number
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
@@ -127,6 +133,7 @@ export interface NormalizedNamespace {
   cache?: { ttlSeconds: number, maxEntries: number }
   objectHostname?: string
   searchMaxKeys: number
+  searchCache?: { ttlSeconds: number, maxEntries: number }
   indexMaxEntries: number
   presignExpireSeconds: number
   recordUploader: boolean
@@ -202,6 +209,14 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
       maxEntries: positiveInt(name, 'cache.maxEntries', raw.cache.maxEntries, 1000, 1_000_000)
     }
   }
+  let searchCache: NormalizedNamespace['searchCache']
+  if (raw.searchCache !== undefined) {
+    if (typeof raw.searchCache !== 'object' || raw.searchCache === null) fail(`browse namespace "${name}": "searchCache" must be an object`)
+    searchCache = {
+      ttlSeconds: positiveInt(name, 'searchCache.ttlSeconds', raw.searchCache.ttlSeconds, 30, 3600),
+      maxEntries: positiveInt(name, 'searchCache.maxEntries', raw.searchCache.maxEntries, 100_000, 10_000_000)
+    }
+  }
   let objectHostname: string | undefined
   if (raw.objectHostname !== undefined) {
     if (typeof raw.objectHostname !== 'string' || !URL.canParse(raw.objectHostname) || !/^https?:$/.test(new URL(raw.objectHostname).protocol)) {
@@ -230,6 +245,7 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     cache,
     objectHostname,
     searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
+    searchCache,
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS),
     recordUploader: raw.recordUploader ?? true
