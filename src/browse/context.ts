@@ -14,6 +14,7 @@ import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
 import { identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
 import type { QuotaTracker } from './quota.js'
 import { SearchSnapshots } from './search-snapshot.js'
+import { RenderedPages } from './page-cache.js'
 import type { SignIn } from './login.js'
 
 /** A folder entry as pages and JSON show it. */
@@ -83,6 +84,8 @@ export class NamespaceContext {
   readonly cache?: ListingCache<Listing>
   /** Snapshots that repeat searches match against, when the namespace has `searchCache`. */
   readonly searchCache?: SearchSnapshots
+  /** Rendered folder pages by ETag (content-addressed: nothing to invalidate). */
+  readonly pages = new RenderedPages()
   /** The namespace's quota bookkeeping, when it has a `quota`. */
   readonly quota?: QuotaTracker
   /** The built-in sign-in, when `browse.login` is set (pages show who is signed in). */
