@@ -73,6 +73,8 @@ function runBenchmark (name) {
 function verdict (result) {
   if (typeof result.ratio !== 'number') return 'no result'
   if (result.target === null || result.target === undefined) return 'info'
+  // A ratio over a wrong answer of ours counts for nothing.
+  if (typeof result.correct?.ours === 'string' && !result.correct.ours.startsWith('ok')) return 'not met (our answer wrong)'
   // A benchmark that judges itself (a ceiling such as "<= 64 MiB") says so with `met`.
   if (typeof result.met === 'boolean') return result.met ? 'met' : 'not met'
   if (result.ratio >= result.target) return 'met'
@@ -110,7 +112,7 @@ function rows (outcomes) {
   const out = []
   for (const { name, code, results } of outcomes) {
     if (results.length === 0) {
-      out.push({ benchmark: name, ratio: '-', target: '-', ci: '-', result: `failed (exit ${code})`, measured: '' })
+      out.push({ benchmark: name, ratio: '-', target: '-', ci: '-', result: `failed (exit ${code})`, measured: '', checked: '' })
       continue
     }
     for (const r of results) {
@@ -120,14 +122,16 @@ function rows (outcomes) {
         target: targetText(r.target),
         ci: spread(r),
         result: verdict(r),
-        measured: r.medians === undefined ? '' : Object.entries(r.medians).map(([k, v]) => `${k} ${v}`).join(' / ') + (r.unit ? ` ${r.unit}` : '')
+        measured: r.medians === undefined ? '' : Object.entries(r.medians).map(([k, v]) => `${k} ${v}`).join(' / ') + (r.unit ? ` ${r.unit}` : ''),
+        // What each side answered, for benchmarks that check it (peer).
+        checked: r.correct === undefined ? '' : Object.entries(r.correct).map(([k, v]) => `${k} ${v}`).join('; ')
       })
     }
   }
   return out
 }
 
-const COLUMNS = [['benchmark', 'benchmark'], ['ratio', 'ratio'], ['target', 'target'], ['ci', '95% CI (paired) or range'], ['result', 'result'], ['measured', 'medians']]
+const COLUMNS = [['benchmark', 'benchmark'], ['ratio', 'ratio'], ['target', 'target'], ['ci', '95% CI (paired) or range'], ['result', 'result'], ['measured', 'medians'], ['checked', 'answers checked']]
 
 function textTable (table) {
   const widths = COLUMNS.map(([key, title]) => Math.max(title.length, ...table.map((row) => row[key].length)))
@@ -207,6 +211,22 @@ prints the CPU milliseconds per GiB of every process to show where it went.
 - **listing-walk**: one walk of all the folder's cursor pages (100 pages), time cold / time warm (the warm
   namespace's cache filled by a first walk, \`fill\`); 3 walks each, "range" is min-max of the per-walk
   ratios. Informational.
+
+- **proxy-cpu** (bench/proxy-cpu.js): one \`BENCH_PROXY_MIB\` (256 MiB) object five ways, taking turns: straight
+  from S3 (presigned GET), a \`downloadMode: 'redirect'\` download (302, then S3), the proxying browse route,
+  a bare node:http pipe of the presigned URL in the app process, and Debian's nginx (one worker,
+  \`proxy_pass\`, \`proxy_buffering off\`, generated config in a temp dir) on the same URL; 4 rounds.
+  **proxy-cpu-route-vs-pipe**: the app's CPU ms per GiB proxied, route / pipe (lower is better, target <=
+  1.1); **proxy-rate-route-vs-pipe**: MB/s route / pipe (>= 0.95); **redirect-vs-direct**: MB/s (>= 0.95);
+  **proxy-cpu-route-vs-nginx**: CPU per GiB, the app's / nginx's (informational).
+- **peer** (bench/peer.js): ours / flask-s3-viewer 1.3.0 (PyPI, gunicorn 1 worker x 8 threads, a venv made
+  once in .cache/flask-s3-viewer-venv when python3 is present) on the same SeaweedFS and keys,
+  interleaved, 3 rounds: **peer-page-cold** and **peer-page-warm** (req/s of the first page of a 10,000-key
+  folder without / with each side's listing cache; ours shows 100 rows, theirs 50 of the 500 it lists; both
+  clients send a cookie and \`Accept-Encoding: gzip, deflate, br\` as a browser does, no If-None-Match),
+  **peer-search** (a search whose only matches are keys 9,990-9,999; correct means all 10 found),
+  **peer-download** (256 MiB, MB/s) and **peer-upload** (64 MiB multipart POST, MB/s, stored size
+  checked). Each row's description says what each side answered (rows, matches, bytes).
 
 ## Why a target is missed (profiled)
 
