@@ -237,6 +237,10 @@ prints the CPU milliseconds per GiB of every process to show where it went.
   share those cores, so the direct path (two processes) wins by what the third one burns. On a machine with
   spare cores the ratio approaches the pipe's. Where it matters, hand out \`getDownloadLink\` (or set
   \`objectHostname\`) so large files skip the app.
+- **peer-download** (target 4): ours streams 256 MiB at 2-3x the peer's MB/s; the run shared the 2 cores
+  with other work (load 4 at the end), and every proxied GiB costs the app about 2.4 CPU-seconds, level with
+  a bare Node pipe (proxy-cpu-route-vs-pipe about 0.97) and 1.5x nginx's: the gap to the target is the hop on
+  busy cores, not plugin code. \`downloadMode: 'redirect'\` removes the hop (redirect-vs-direct about 0.98).
 - **upload** (target 0.80): the route's result swings between about 0.64 and 1.0 from run to run (paired
   interval 0.47-0.86 on an idle machine). Against a presigned PUT, which S3 receives as one unsigned
   stream, the route parses multipart, signs every 5 MiB part with a SHA-256 of its bytes (SigV4 over plain
