@@ -164,7 +164,7 @@ async function main () {
     const fromPlugin = await variants.plugin(7)
     if (shape(fromPlugin) !== shape(reference)) throw new Error(`the plugin signs a different request:\n  plugin ${fromPlugin}\n  raw    ${reference}`)
     // Both paths give the same URL, so the build's source says which one getDownloadLink takes.
-    const fastPlugin = readFileSync(new URL('../dist/operations/storage-operations.js', import.meta.url), 'utf8').includes("from './fast-links.js'")
+    const fastPlugin = readFileSync(new URL('../dist/operations/links.js', import.meta.url), 'utf8').includes('linkSigner(client).presignGet(')
     console.log(`presign-fast: ${ROUNDS} rounds x ${Object.keys(variants).length} variants, ${LOOP_MS} ms each after ${WARMUP_MS} ms warm-up each; getDownloadLink on the ${fastPlugin ? 'fast path (LinkSigner)' : 'SDK path (getSignedUrl)'}`)
 
     for (const sign of Object.values(variants)) await loop(sign, WARMUP_MS)

@@ -19,7 +19,7 @@ import s3Storage, {
   type NamespaceOptions, type ProfileOptions, type ProfileOptionsBase, type ProfileTarget, type RegionCode, type S3StorageOptions,
   type SignDownloadLinkOptions, type SignedLink, type StaticCredentials, type StorageOperationsClass, type StorageOperationsOptions,
   type StorageProfile, type StorageRegistry, type Timeouts, type TokenCodeCallback, type UploadBody, type UploadFileOptions,
-  type UploadLinkOptions, type UploadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
+  type UploadLinkOptions, type UploadMode, type DownloadMode, type UploadPost, type UploadPostOptions, type UploadRecord, type UploadRoutesOptions,
   type UploadService, type UploadServiceOptions, type UploadTicket, type UploadedFile,
   type LoginOptions, type LoginCookieOptions, type SignInClaims, type BasePathFunction, type QuotaOptions, type QuotaLimit,
   FST_S3S_VERSIONING_DISABLED, FST_S3S_WRITE_CONFLICT,
@@ -127,6 +127,12 @@ expect(isNotFound(maybe)).type.toBe<boolean>()
 // Browse and its shapes.
 const namespace: NamespaceOptions = { basePath: 'shared', allowedExtensions: ['pdf'], uploadMode: 'presign', cache: { ttlSeconds: 30 }, indexMaxEntries: 500 }
 const mode: UploadMode = 'stream'
+const downloads: DownloadMode = 'redirect'
+expect<NamespaceOptions>().type.toBeAssignableFrom({ downloadMode: downloads, redirectExpireSeconds: 60 })
+expect<NamespaceOptions>().type.not.toBeAssignableFrom({ downloadMode: 'bounce' })
+expect<NamespaceOptions>().type.toBeAssignableFrom({ searchCache: { ttlSeconds: 30, maxEntries: 100_000 } })
+expect<NamespaceOptions>().type.not.toBeAssignableFrom({ searchCache: true })
+expect<DownloadLinkOptions>().type.toBeAssignableFrom({ downloadName: 'a.pdf', disposition: 'inline' as const, cacheControl: 'private, no-cache' })
 const authenticate: Authenticate = async (req) => req.headers['x-user'] as string ?? null
 const authorize: Authorize = (user, action) => user !== null && action !== BrowseActions.delete
 const browse: BrowseOptions = { namespaces: { docs: namespace, other: { uploadMode: mode } }, authenticate, authorize }

@@ -13,6 +13,8 @@ import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
 import { identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
 import type { QuotaTracker } from './quota.js'
+import { SearchSnapshots } from './search-snapshot.js'
+import { RenderedPages } from './page-cache.js'
 import type { SignIn } from './login.js'
 
 /** A folder entry as pages and JSON show it. */
@@ -80,6 +82,10 @@ export class NamespaceContext {
   readonly registry: ProfileRegistry
   readonly audit: AuditLog
   readonly cache?: ListingCache<Listing>
+  /** Snapshots that repeat searches match against, when the namespace has `searchCache`. */
+  readonly searchCache?: SearchSnapshots
+  /** Rendered folder pages by ETag (content-addressed: nothing to invalidate). */
+  readonly pages = new RenderedPages()
   /** The namespace's quota bookkeeping, when it has a `quota`. */
   readonly quota?: QuotaTracker
   /** The built-in sign-in, when `browse.login` is set (pages show who is signed in). */
@@ -100,6 +106,7 @@ export class NamespaceContext {
     this.registry = registry
     this.audit = audit
     this.cache = cache
+    this.searchCache = ns.searchCache === undefined ? undefined : new SearchSnapshots(ns.searchCache)
     this.quota = quota
     this.signIn = signIn
     this.guards = guards ?? { authenticate: options.authenticate, authorize: options.authorize }
@@ -225,9 +232,13 @@ export class NamespaceContext {
     return this.space(req) + path
   }
 
-  /** Forgets cached listings that a change to `path` affects (listing cache only: uploads account for their bytes themselves). */
+  /**
+   * Forgets cached listings and search snapshots that a change to `path` affects (not the quota's usage:
+   * uploads account for their bytes themselves).
+   */
   invalidateListing (path: string, req: FastifyRequest): void {
     this.cache?.invalidate(this.cacheFolder(path, req))
+    this.searchCache?.invalidate(this.space(req), path)
   }
 
   /** Forgets what a change to `path` makes stale: cached listings, and the space's usage when it has a quota. */

@@ -5,12 +5,13 @@
  * `?versionId=` reads an old version (which also needs the `versions` permission).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { dispositionHeader, isInlineSafe } from '../content-disposition.js'
+import { dispositionHeader } from '../content-disposition.js'
 import { FST_S3S_INVALID_RANGE, FST_S3S_VERSIONING_DISABLED } from '../errors.js'
 import { baseName } from '../keys.js'
 import { parseRange } from '../operations/range.js'
 import type { DownloadedObject, FileInfo, StorageOperations } from '../operations/storage-operations.js'
 import type { NamespaceContext } from './context.js'
+import { DOWNLOAD_CACHE_CONTROL, redirectToFile, wantsAttachment } from './download-redirect.js'
 
 /** The validators a response carries: on 200, 206 and 304 alike. */
 interface Validators {
@@ -64,6 +65,9 @@ export async function sendFile (ctx: NamespaceContext, req: FastifyRequest, repl
       // SeaweedFS ignores a versionId on an unversioned bucket and serves the current object.
       if (await ctx.versioning(req) === 'Off') throw new FST_S3S_VERSIONING_DISABLED(path)
     }
+    // HEAD stays here in either mode: a presigned GET refuses HEAD (the method is signed), and the
+    // HeadObject the redirect would make answers it anyway.
+    if (ctx.ns.downloadMode === 'redirect' && req.method !== 'HEAD') return await redirectToFile(ctx, req, reply, ops, path, versionId)
     const conditions = readConditions(req)
     if (req.method === 'HEAD') return await sendHead(ctx, req, reply, ops, path, conditions, versionId)
     const range = parseRange(req.headers.range)
@@ -123,11 +127,11 @@ function fileHeaders (reply: FastifyReply, req: FastifyRequest, path: string, co
   reply.header('content-type', type)
   reply.header('accept-ranges', 'bytes')
   reply.header('x-content-type-options', 'nosniff')
+  reply.header('cache-control', DOWNLOAD_CACHE_CONTROL)
   // User files must never run as our origin's pages.
   reply.header('content-security-policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
   validatorHeaders(reply, validators)
-  const attachment = (req.query as Record<string, string | undefined>).download === '1' || !isInlineSafe(type)
-  reply.header('content-disposition', dispositionHeader(baseName(path), attachment ? 'attachment' : 'inline'))
+  reply.header('content-disposition', dispositionHeader(baseName(path), wantsAttachment(req, type) ? 'attachment' : 'inline'))
 }
 
 function validatorHeaders (reply: FastifyReply, validators: Validators): void {

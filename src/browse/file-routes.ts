@@ -11,17 +11,30 @@ import { sendFile } from './download.js'
 import { listFolder } from './listing.js'
 import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, quotaView, sortLinks } from './pages.js'
 import { checkBrowsePath, decodeBrowsePath } from './paths.js'
-import { rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, type PageSetup } from './respond.js'
+import { CSRF_COOKIE, rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, type PageSetup } from './respond.js'
 import { sendPlainIndex, wantsIndex } from './plain-index.js'
 import { search } from './search.js'
 import { confirmUpload, makeFolder, presignUploads, receiveUpload, sendOutcomes, worstStatus } from './upload.js'
 import { versionsView } from './version-routes.js'
-import { render } from './views.js'
+import { renderToString } from './views.js'
+import { matchesEtag, sendPage } from './page-cache.js'
 
 async function renderListing (ctx: NamespaceContext, page: PageSetup, req: FastifyRequest, reply: FastifyReply, path: string, listing: Listing, query: string | undefined, user: string | null): Promise<FastifyReply> {
   if (wantsJson(req)) return reply.send(listing)
   const versions = await versionsView(ctx, req, user, path)
   const quota = ctx.quota === undefined ? undefined : quotaView(await ctx.quota.status(ctx.operations(req), ctx.space(req), user))
+  const account = ctx.signIn?.account(req)
+  const assets = assetUrls(page.assets)
+  pageHeaders(reply, page.csp)
+  // The page may be kept by the user's own browser, which must ask again (ETag) before showing it.
+  reply.header('cache-control', 'private, no-cache')
+  // The CSRF token in a page is made from the browser's secret cookie: without one yet, the page sets it and
+  // is rendered for this request only.
+  const secret = req.cookies?.[CSRF_COOKIE]
+  const etag = secret === undefined ? undefined : ctx.pages.etagOf(listing, [req.url, user, account, quota, versions, assets, secret])
+  if (etag !== undefined && matchesEtag(req, etag)) return reply.code(304).header('etag', etag).header('vary', 'Accept-Encoding').send()
+  const cached = etag === undefined ? undefined : ctx.pages.get(etag)
+  if (cached !== undefined) return await sendPage(req, reply, cached)
   const csrfToken = reply.generateCsrf()
   const params = req.query as Record<string, unknown>
   const sort = parseSort(params)
@@ -30,8 +43,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
   const pagination = paginate(folderUrl, params, listing, sort)
   const crumbs = breadcrumbs(ctx, path)
   const allowed = ctx.ns.allowedExtensions === undefined ? [] : [...ctx.ns.allowedExtensions]
-  pageHeaders(reply, page.csp)
-  return render(reply.type('text/html; charset=utf-8'), 'files', {
+  const html = await renderToString(reply, 'files', {
     title: (path === '' ? ctx.ns.name : crumbs[crumbs.length - 1].name) + (query === undefined ? '' : ` — “${query}”`),
     namespace: ctx.ns.name,
     baseUrl: ctx.baseUrl,
@@ -54,7 +66,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
     maxUploadBytes: ctx.ns.maxUploadBytes,
     maxUploadText: formatSize(ctx.ns.maxUploadBytes),
     overwrite: ctx.ns.overwrite,
-    account: ctx.signIn?.account(req),
+    account,
     quota,
     urls: {
       upload: folderUrl,
@@ -64,9 +76,11 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
       link: `${ctx.baseUrl}/link/`
     },
     versions,
-    assets: assetUrls(page.assets),
+    assets,
     encodePath
   })
+  if (etag === undefined) return reply.type('text/html; charset=utf-8').send(html)
+  return await sendPage(req, reply, ctx.pages.set(etag, html))
 }
 
 // Links in the share dialog: an hour by default, a week at most (the SigV4 limit; the profile may cap it lower).

@@ -34,6 +34,9 @@ export interface QuotaOptions {
 /** How the page uploads files. */
 export type UploadMode = 'stream' | 'presign'
 
+/** How downloads reach the browser: through the app (`proxy`), or by a 302 to a presigned GET (`redirect`). */
+export type DownloadMode = 'proxy' | 'redirect'
+
 /** One mounted namespace: a profile (and optionally a folder of it) shown under `/<namespace>/files`. */
 export interface NamespaceOptions {
   /** The storage profile. Default: the plugin's default profile. */
@@ -51,6 +54,15 @@ export interface NamespaceOptions {
   uploadMode?: UploadMode
   /** Whether an upload may replace an existing file. Default `false` (409). */
   overwrite?: boolean
+  /**
+   * `proxy` (default): the app streams every download from S3. `redirect`: after the same checks and audit
+   * record, a 302 to a short-lived presigned GET, so the bytes (and Range, conditional requests) go
+   * between the browser and S3. Needs a store the browser can reach; the text preview then needs the
+   * bucket's CORS (README, "Downloads by redirect").
+   */
+  downloadMode?: DownloadMode
+  /** Lifetime of the presigned GET a `redirect` download answers, in seconds (1-3600). Default 300. */
+  redirectExpireSeconds?: number
   /** Entries per listing page, 1-1000. Default 100. */
   pageSize?: number
   /** Largest upload, in bytes. Default 5 GiB. */
@@ -61,6 +73,12 @@ export interface NamespaceOptions {
   objectHostname?: string
   /** Most keys a search scans. Default 10,000. */
   searchMaxKeys?: number
+  /**
+   * Repeat searches match against a snapshot of the recursive listing instead of scanning S3 again; off
+   * unless set. Writes through the browser drop the snapshots they affect; `Cache-Control: no-cache` scans
+   * anew. `ttlSeconds` default 30, `maxEntries` (keys held across all snapshots) default 100,000.
+   */
+  searchCache?: { ttlSeconds?: number, maxEntries?: number }
   /** Most entries of the plain index mirroring clients get (wget --mirror, rclone's http backend). Default 10,000. */
   indexMaxEntries?: number
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
@@ -108,11 +126,14 @@ export interface NormalizedNamespace {
   allowedExtensions?: Set<string>
   uploadMode: UploadMode
   overwrite: boolean
+  downloadMode: DownloadMode
+  redirectExpireSeconds: number
   pageSize: number
   maxUploadBytes: number
   cache?: { ttlSeconds: number, maxEntries: number }
   objectHostname?: string
   searchMaxKeys: number
+  searchCache?: { ttlSeconds: number, maxEntries: number }
   indexMaxEntries: number
   presignExpireSeconds: number
   recordUploader: boolean
@@ -176,6 +197,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
   }
   const uploadMode = raw.uploadMode ?? 'stream'
   if (uploadMode !== 'stream' && uploadMode !== 'presign') fail(`browse namespace "${name}": "uploadMode" must be "stream" or "presign"`)
+  const downloadMode = raw.downloadMode ?? 'proxy'
+  if (downloadMode !== 'proxy' && downloadMode !== 'redirect') fail(`browse namespace "${name}": "downloadMode" must be "proxy" or "redirect"`)
   if (raw.overwrite !== undefined && typeof raw.overwrite !== 'boolean') fail(`browse namespace "${name}": "overwrite" must be a boolean`)
   if (raw.recordUploader !== undefined && typeof raw.recordUploader !== 'boolean') fail(`browse namespace "${name}": "recordUploader" must be a boolean`)
   let cache: NormalizedNamespace['cache']
@@ -184,6 +207,14 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     cache = {
       ttlSeconds: positiveInt(name, 'cache.ttlSeconds', raw.cache.ttlSeconds, 60, 86400),
       maxEntries: positiveInt(name, 'cache.maxEntries', raw.cache.maxEntries, 1000, 1_000_000)
+    }
+  }
+  let searchCache: NormalizedNamespace['searchCache']
+  if (raw.searchCache !== undefined) {
+    if (typeof raw.searchCache !== 'object' || raw.searchCache === null) fail(`browse namespace "${name}": "searchCache" must be an object`)
+    searchCache = {
+      ttlSeconds: positiveInt(name, 'searchCache.ttlSeconds', raw.searchCache.ttlSeconds, 30, 3600),
+      maxEntries: positiveInt(name, 'searchCache.maxEntries', raw.searchCache.maxEntries, 100_000, 10_000_000)
     }
   }
   let objectHostname: string | undefined
@@ -207,11 +238,14 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     allowedExtensions,
     uploadMode,
     overwrite: raw.overwrite ?? false,
+    downloadMode,
+    redirectExpireSeconds: positiveInt(name, 'redirectExpireSeconds', raw.redirectExpireSeconds, 300, 3600),
     pageSize: positiveInt(name, 'pageSize', raw.pageSize, 100, 1000),
     maxUploadBytes,
     cache,
     objectHostname,
     searchMaxKeys: positiveInt(name, 'searchMaxKeys', raw.searchMaxKeys, 10_000, 10_000_000),
+    searchCache,
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS),
     recordUploader: raw.recordUploader ?? true

@@ -202,7 +202,7 @@ export function breadcrumbs (ctx: NamespaceContext, path: string): Array<{ name:
   return crumbs
 }
 
-/** Origins the page must reach besides itself: the CDN, and in presign mode the S3 endpoint. */
+/** Origins the page must reach besides itself: the CDN, and the S3 endpoint in presign upload or redirect download mode. */
 export function namespaceOrigins (ctx: NamespaceContext, registry: ProfileRegistry): { media: string[], connect: string[] } {
   const media: string[] = []
   const connect: string[] = []
@@ -211,18 +211,20 @@ export function namespaceOrigins (ctx: NamespaceContext, registry: ProfileRegist
     media.push(cdn)
     connect.push(cdn)
   }
-  if (ctx.ns.uploadMode === 'presign') {
-    const profile = registry.profile(ctx.ns.profile).options
-    if (profile.endpoint === undefined) {
-      connect.push('https://*.amazonaws.com', 'https://*.amazonaws.com.cn')
-    } else {
-      const endpoint = new URL(profile.endpoint)
-      connect.push(endpoint.origin)
-      // Virtual-hosted addressing puts the bucket in front of the endpoint's host.
-      if (!profile.forcePathStyle) connect.push(`${endpoint.protocol}//*.${endpoint.host}`)
-    }
-  }
+  const s3 = ctx.ns.uploadMode === 'presign' || ctx.ns.downloadMode === 'redirect' ? s3Origins(registry, ctx) : []
+  connect.push(...s3)
+  // Redirected downloads: previews (img, video, audio, the PDF frame) end up on S3's origin.
+  if (ctx.ns.downloadMode === 'redirect') media.push(...s3)
   return { media, connect }
+}
+
+/** The origins presigned links of the namespace's profile point to. */
+function s3Origins (registry: ProfileRegistry, ctx: NamespaceContext): string[] {
+  const profile = registry.profile(ctx.ns.profile).options
+  if (profile.endpoint === undefined) return ['https://*.amazonaws.com', 'https://*.amazonaws.com.cn']
+  const endpoint = new URL(profile.endpoint)
+  // Virtual-hosted addressing puts the bucket in front of the endpoint's host.
+  return profile.forcePathStyle ? [endpoint.origin] : [endpoint.origin, `${endpoint.protocol}//*.${endpoint.host}`]
 }
 
 /**

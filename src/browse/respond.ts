@@ -10,6 +10,9 @@ import { assetUrls, errorHint, pageHeaders } from './pages.js'
 import type { FileOutcome } from './upload.js'
 import { render } from './views.js'
 
+/** The cookie holding the browser's CSRF secret (@fastify/csrf-protection); page tokens are made from it. */
+export const CSRF_COOKIE = 's3s_csrf'
+
 /** Whether the client asked for JSON (`Accept: application/json` or `?format=json`). */
 export function wantsJson (req: FastifyRequest): boolean {
   if ((req.query as Record<string, unknown> | undefined)?.format === 'json') return true

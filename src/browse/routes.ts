@@ -20,7 +20,7 @@ import type { SignIn } from './login.js'
 import type { NormalizedBrowseOptions } from './options.js'
 import { QuotaTracker } from './quota.js'
 import { hostCsp, namespaceOrigins, pageCsp } from './pages.js'
-import { httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
+import { CSRF_COOKIE, httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
 import { versionRoutes } from './version-routes.js'
 import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine } from './views.js'
 
@@ -82,7 +82,7 @@ export async function browseRoutes (app: FastifyInstance, { browse, registry, au
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieKey: 's3s_csrf',
+    cookieKey: CSRF_COOKIE,
     cookieOpts: { path: browse.prefix === '' ? '/' : browse.prefix, sameSite: 'strict', httpOnly: true },
     getToken: (req) => {
       const query = req.query as Record<string, string | undefined>

@@ -55,3 +55,8 @@ export const VIEW_PROPERTY = 'storageView'
 export function render (reply: FastifyReply, page: string, data: object): FastifyReply {
   return (reply as unknown as Record<typeof VIEW_PROPERTY, (page: string, data: object) => FastifyReply>)[VIEW_PROPERTY](page, data)
 }
+
+/** Renders a browse template to a string (the folder page's cache keeps it), with the same engine. */
+export async function renderToString (reply: FastifyReply, page: string, data: object): Promise<string> {
+  return await (reply as unknown as Record<string, (page: string, data: object) => Promise<string>>)[`${VIEW_PROPERTY}Async`](page, data)
+}

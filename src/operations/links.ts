@@ -65,8 +65,12 @@ export async function linkLifetime (profile: StorageProfile, requestedSeconds: n
 export interface PresignGetOptions {
   /** Makes the browser save the file under this name (any Unicode: an ASCII fallback plus `filename*`). */
   downloadName?: string
+  /** With `downloadName`: `inline` or `attachment` (default). */
+  disposition?: 'inline' | 'attachment'
   /** Overrides the Content-Type S3 answers with. */
   contentType?: string
+  /** Overrides the Cache-Control S3 answers with. */
+  cacheControl?: string
   /** A version of the object instead of the current one. */
   versionId?: string
 }
@@ -74,8 +78,9 @@ export interface PresignGetOptions {
 /** A presigned GET URL valid for `expiresIn` seconds. */
 export async function presignGet (client: S3Client, bucket: string, key: string, expiresIn: number, options: PresignGetOptions = {}): Promise<string> {
   return await linkSigner(client).presignGet(bucket, key, expiresIn, {
-    responseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName) : undefined,
+    responseContentDisposition: options.downloadName !== undefined ? dispositionHeader(options.downloadName, options.disposition) : undefined,
     responseContentType: options.contentType,
+    responseCacheControl: options.cacheControl,
     versionId: options.versionId
   })
 }

@@ -146,8 +146,12 @@ export interface DeleteFilesResult {
 export interface DownloadLinkOptions extends CallOptions {
   /** The browser saves the file under this name (any Unicode; RFC 6266/5987 encoded). */
   downloadName?: string
+  /** With `downloadName`: `inline` shows the file in the browser instead of saving it. Default `attachment`. */
+  disposition?: 'inline' | 'attachment'
   /** Content-Type S3 answers with. */
   contentType?: string
+  /** Cache-Control S3 answers with (instead of the one stored with the object). */
+  cacheControl?: string
   /** A link to this version instead of the current one. Default: the current one. */
   versionId?: string
 }
