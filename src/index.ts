@@ -85,6 +85,11 @@ export type {
   BucketVersioning, DeletedFile, DeletedPage, DeletedVersion, FileVersion, HeadOptions, ListDeletedOptions, ListVersionsOptions,
   RestoredVersion, UndeletedFile, VersionPage
 } from './operations/storage-operations.js'
+// Multipart uploads driven part by part (browsers straight to S3).
+export type {
+  CompletedPartInput, CompletedUpload, CompleteMultipartUploadOptions, CreateMultipartUploadOptions, MultipartUpload, SignUploadPartOptions,
+  UploadedPart
+} from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.

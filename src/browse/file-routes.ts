@@ -65,6 +65,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
     accept: allowed.map((ext) => '.' + ext).join(','),
     maxUploadBytes: ctx.ns.maxUploadBytes,
     maxUploadText: formatSize(ctx.ns.maxUploadBytes),
+    multipartThreshold: ctx.ns.multipartThreshold,
     overwrite: ctx.ns.overwrite,
     account,
     quota,
@@ -73,6 +74,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
       mkdir: `${ctx.baseUrl}/mkdir`,
       presign: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign` : '',
       confirm: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/presign/confirm` : '',
+      multipart: ctx.ns.uploadMode === 'presign' ? `${ctx.baseUrl}/s3/multipart` : '',
       link: `${ctx.baseUrl}/link/`
     },
     versions,

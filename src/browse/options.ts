@@ -6,6 +6,7 @@ import { isExtension, normalizePrefix } from '../keys.js'
 import { MAX_LINK_TTL_SECONDS, MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
 import type { FastifyRequest } from 'fastify'
 import type { Authenticate, Authorize } from '../http/guards.js'
+import { uploadSecrets } from '../uploads/companion.js'
 import { validateLoginOptions, type LoginOptions, type NormalizedLogin } from './login-options.js'
 
 export type { Authenticate, Authorize, LoginOptions }
@@ -83,6 +84,8 @@ export interface NamespaceOptions {
   indexMaxEntries?: number
   /** Lifetime of presigned POSTs in `presign` mode, in seconds. Default 900. */
   presignExpireSeconds?: number
+  /** `presign` mode: files above this many bytes go as multipart uploads straight to S3 (the page's uploader). Default 64 MiB. */
+  multipartThreshold?: number
   /**
    * Uploads store the user `authenticate` named in the object's metadata (`x-amz-meta-uploaded-by`,
    * percent-encoded), which the Versions panel shows. Default true; nothing is stored for anonymous users.
@@ -112,6 +115,13 @@ export interface BrowseOptions {
    * styles and fonts from the page's own origin only, media also from `objectHostname`.
    */
   contentSecurityPolicy?: string | false | ((defaultPolicy: string, namespace: string | undefined) => string)
+  /**
+   * Secret the multipart upload routes bind each upload id to its user with (an HMAC), so nobody else can
+   * sign, list, complete or abort it: at least 32 characters; an array rotates (newest first). Set it when
+   * several app instances serve the routes, or uploads should resume across restarts. Default: the
+   * `login.cookie.secret`, else a random secret per process.
+   */
+  uploadSecret?: string | string[]
 }
 
 /** A namespace after validation. */
@@ -136,6 +146,7 @@ export interface NormalizedNamespace {
   searchCache?: { ttlSeconds: number, maxEntries: number }
   indexMaxEntries: number
   presignExpireSeconds: number
+  multipartThreshold: number
   recordUploader: boolean
 }
 
@@ -156,6 +167,8 @@ export interface NormalizedBrowseOptions {
   auditKeyHashOnly: boolean
   templateFolder?: string
   contentSecurityPolicy?: BrowseOptions['contentSecurityPolicy']
+  /** The multipart routes' HMAC secrets, newest first (never empty). */
+  uploadSecrets: string[]
 }
 
 const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
@@ -224,11 +237,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     }
     objectHostname = raw.objectHostname.replace(/\/+$/, '')
   }
+  // In presign mode files above 5 GiB (one presigned POST) go as multipart uploads, so up to S3's 5 TiB.
   const maxUploadBytes = positiveInt(name, 'maxUploadBytes', raw.maxUploadBytes, MAX_SINGLE_UPLOAD_BYTES, MAX_UPLOAD)
-  // A presigned POST carries at most 5 GiB: a larger limit would pass here and fail every upload later.
-  if (uploadMode === 'presign' && maxUploadBytes > MAX_SINGLE_UPLOAD_BYTES) {
-    fail(`browse namespace "${name}": "maxUploadBytes" can be at most ${MAX_SINGLE_UPLOAD_BYTES} (5 GiB, one presigned POST) with uploadMode "presign"`)
-  }
   return {
     name,
     profile: raw.profile,
@@ -248,6 +258,7 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     searchCache,
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS),
+    multipartThreshold: positiveInt(name, 'multipartThreshold', raw.multipartThreshold, 64 * 1024 ** 2, MAX_SINGLE_UPLOAD_BYTES),
     recordUploader: raw.recordUploader ?? true
   }
 }
@@ -296,6 +307,7 @@ export function validateBrowseOptions (raw: unknown, profiles: string[]): Normal
   // `<prefix>/auth/*` are the sign-in's routes: a namespace of that name would sit on top of them.
   if (login !== undefined && [...namespaces.keys()].some((n) => n.toLowerCase() === 'auth')) fail('a browse namespace cannot be named "auth" when "browse.login" is set (its routes are <prefix>/auth/...)')
   return {
+    uploadSecrets: uploadSecrets(opts.uploadSecret, login?.cookie.secrets),
     namespaces,
     prefix,
     authenticate: opts.authenticate,

@@ -16,6 +16,7 @@ import { BrowseAssets } from './assets.js'
 import { LruListingCache } from './cache.js'
 import { NamespaceContext, type Guards, type Listing } from './context.js'
 import { fileRoutes } from './file-routes.js'
+import { multipartRoutes } from './multipart-routes.js'
 import type { SignIn } from './login.js'
 import type { NormalizedBrowseOptions } from './options.js'
 import { QuotaTracker } from './quota.js'
@@ -37,7 +38,8 @@ type NamespaceRouteSet = (app: FastifyInstance, options: NamespaceRouteOptions) 
 /** Every namespace's route sets, one module per feature. */
 const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
   fileRoutes,
-  versionRoutes
+  versionRoutes,
+  multipartRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {

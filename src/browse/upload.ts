@@ -8,6 +8,7 @@ import type { MultipartFile } from '@fastify/multipart'
 import { pipeline, type Readable } from 'node:stream'
 import { FST_S3S_BAD_REQUEST, FST_S3S_EXISTS, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, isNotFound } from '../errors.js'
 import { extensionOf } from '../keys.js'
+import { MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
 import type { FileInfo, StorageOperations } from '../operations/storage-operations.js'
 import { checkBrowsePath } from './paths.js'
 import type { NamespaceContext } from './context.js'
@@ -84,7 +85,7 @@ const HOLD_SLACK_SECONDS = 600
  * With a quota, returns the hold the upload takes on the space (`size` unknown for a stream: its bytes are
  * metered as they flow); a replace or an overwrite frees the bytes of the file it replaces.
  */
-async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number, ifMatch?: string): Promise<QuotaHold | undefined> {
+export async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: 'upload' | 'presign', path: string, size?: number, ifMatch?: string): Promise<QuotaHold | undefined> {
   const allowed = ctx.ns.allowedExtensions
   const ext = extensionOf(path).toLowerCase()
   if (allowed !== undefined && !allowed.has(ext)) {
@@ -103,7 +104,7 @@ async function admit (ctx: NamespaceContext, req: FastifyRequest, user: string |
 }
 
 /** A stored file's headers, or undefined when there is none. */
-async function headOf (ops: StorageOperations, path: string): Promise<FileInfo | undefined> {
+export async function headOf (ops: StorageOperations, path: string): Promise<FileInfo | undefined> {
   try {
     return await ops.head(path)
   } catch (err) {
@@ -238,6 +239,8 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
     try {
       if (name === '') throw new FST_S3S_BAD_REQUEST('a file without a name')
       if (!Number.isSafeInteger(file.size) || file.size < 0) throw new FST_S3S_BAD_REQUEST(`"${name}" needs its size in bytes`)
+      // One POST carries at most 5 GiB; larger files go multipart (the `s3/multipart` routes).
+      if (file.size > MAX_SINGLE_UPLOAD_BYTES && file.size <= ctx.ns.maxUploadBytes) throw new FST_S3S_TOO_LARGE(`"${name}" is larger than 5 GiB: upload it as a multipart upload`)
       const path = checkBrowsePath(folder + name, { folder: false })
       outcomes.push(await ctx.audited(req, user, 'presign', path, async () => {
         const hold = await admit(ctx, req, user, 'presign', path, file.size)
@@ -246,7 +249,7 @@ export async function presignUploads (ctx: NamespaceContext, req: FastifyRequest
         try {
           post = await ctx.operations(req).createUploadPost(path, {
             // With a quota the policy holds S3 to the size the quota was checked for.
-            maxBytes: hold === undefined ? ctx.ns.maxUploadBytes : Math.max(1, file.size),
+            maxBytes: hold === undefined ? Math.min(ctx.ns.maxUploadBytes, MAX_SINGLE_UPLOAD_BYTES) : Math.max(1, file.size),
             contentType: type,
             expireSeconds: ctx.ns.presignExpireSeconds,
             metadata: uploaderMetadata(ctx.ns, user)

@@ -5,7 +5,7 @@
  * 404, where the SDK has no code to read) are mapped by their status.
  */
 import {
-  FST_S3S_ACCESS_DENIED, FST_S3S_EXISTS, FST_S3S_INVALID_KEY, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED,
+  FST_S3S_ACCESS_DENIED, FST_S3S_EXISTS, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_RANGE, FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED,
   FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT, FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, FST_S3S_WRITE_CONFLICT,
   isStorageError
 } from '../errors.js'
@@ -50,6 +50,10 @@ const BY_CODE: Record<string, Mapper> = {
   ConditionalRequestConflict: (what) => new FST_S3S_WRITE_CONFLICT(what),
   InvalidRange: (what) => new FST_S3S_INVALID_RANGE(`the range is outside ${what}`),
   EntityTooLarge: (what) => new FST_S3S_TOO_LARGE(what),
+  // A multipart Complete naming parts S3 does not hold as named (the caller's list, not the deployment).
+  InvalidPart: (what, code) => new FST_S3S_INVALID_ARGUMENT(`${code} for ${what}`),
+  InvalidPartOrder: (what, code) => new FST_S3S_INVALID_ARGUMENT(`${code} for ${what}`),
+  EntityTooSmall: (what, code) => new FST_S3S_INVALID_ARGUMENT(`${code} for ${what}`),
   KeyTooLongError: (what) => new FST_S3S_INVALID_KEY(`${what} is longer than the store allows`),
   ExistingObjectIsFile: pathClash,
   ExistingObjectIsDirectory: pathClash,

@@ -8,23 +8,25 @@ import type { CORSRule } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import mime from 'mime'
 import {
-  FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_NOT_FOUND, FST_S3S_PRECONDITION_FAILED, FST_S3S_VERSIONING_DISABLED,
+  FST_S3S_FOLDER_NOT_EMPTY, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_NOT_FOUND, FST_S3S_PRECONDITION_FAILED, FST_S3S_TOO_LARGE,
+  FST_S3S_VERSIONING_DISABLED,
   isNotFound
 } from '../errors.js'
 import { mapBounded } from '../bounded.js'
 import { baseName, buildKey, checkPath, extensionOf, hashKey, parseS3Url, prefixPath } from '../keys.js'
 import type { ProfileRegistry, StorageProfile } from '../profiles/registry.js'
 import { getBucketCors, getBucketVersioning, listMultipartUploads, putBucketCors, putBucketVersioning } from './bucket.js'
-import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut } from './links.js'
+import { linkLifetime, MAX_SINGLE_UPLOAD_BYTES, presignGet, presignPost, presignPut, presignUploadPart } from './links.js'
 import { normalizeMetadata } from './metadata.js'
-import { abortMultipartUpload } from './multipart.js'
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, judgeParts, listParts, MULTIPART_LIMITS } from './multipart.js'
 import { deleteObject, deleteObjects, headObject, listKeyPages, listObjectsPage } from './objects.js'
 import { toRangeHeader } from './range.js'
 import { mapS3Error } from './s3-errors.js'
 import { copyObject, downloadObject, streamCopy, uploadObject } from './transfer.js'
 import { copyVersionOnTop, deletedKeys, deleteObjectVersion, listVersionsPage, removeDeleteMarkers, type VersionEntry, type VersionMarker } from './versions.js'
 import type {
-  BucketVersioning, CallOptions, CopiedFile, CopyFileOptions, DeletedPage, DeletedVersion, DeleteFilesResult, DeleteItem, DownloadedObject,
+  BucketVersioning, CallOptions, CompletedPartInput, CompletedUpload, CompleteMultipartUploadOptions, CopiedFile, CreateMultipartUploadOptions,
+  MultipartUpload, SignUploadPartOptions, UploadedPart, CopyFileOptions, DeletedPage, DeletedVersion, DeleteFilesResult, DeleteItem, DownloadedObject,
   DownloadFileOptions, DownloadLinkOptions, FileInfo, FileVersion, HeadOptions, ListDeletedOptions, ListedFile, ListOptions, ListPage,
   ListVersionsOptions, MultipartUploadInfo, RestoredVersion, SignDownloadLinkOptions, SignedLink, StorageOperationsOptions, UndeletedFile,
   UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions, VersionPage
@@ -412,12 +414,109 @@ export class StorageOperations {
     }
   }
 
+  /**
+   * Aborts the multipart uploads under the location (and `prefix`) started more than `olderThan` seconds ago:
+   * unfinished browser uploads (browse namespaces keep theirs under the namespace's folder) stop costing storage.
+   */
+  async abortStaleMultipartUploads ({ olderThan, ...options }: CallOptions & { olderThan: number, prefix?: string }): Promise<{ aborted: number }> {
+    if (!Number.isFinite(olderThan) || olderThan < 0) throw new FST_S3S_INVALID_ARGUMENT('"olderThan" must be a number of seconds >= 0')
+    const cutoff = Date.now() - olderThan * 1000
+    let aborted = 0
+    for await (const upload of this.listMultipartUploads(options)) {
+      if (upload.initiated !== undefined && upload.initiated.getTime() <= cutoff) {
+        await this.abortMultipartUpload(upload.key, upload.uploadId, options)
+        aborted++
+      }
+    }
+    return { aborted }
+  }
+
   /** Aborts a multipart upload of a key under the location: S3 drops its parts. */
   async abortMultipartUpload (key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
     const { profile, bucket, name } = await this.resolveKey(key, options)
-    if (typeof uploadId !== 'string' || uploadId === '' || uploadId.length > 1024) throw new FST_S3S_INVALID_ARGUMENT('uploadId must be a non-empty string')
+    checkUploadId(uploadId)
     await this.run(name, async () => await abortMultipartUpload(profile.client, bucket, key, uploadId))
     this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage multipart abort')
+  }
+
+  /**
+   * Starts a multipart upload for a browser (or any client) to send part by part to presigned URLs. The name
+   * is a fresh UUID name unless `preserveFilename`; Content-Type and metadata are fixed now. A declared
+   * `size` over `maxBytes` is refused (413) before anything is created.
+   *
+   * @example
+   * const { key, uploadId } = await req.storage.createMultipartUpload('video.mp4', { maxBytes: 50 * 1024 ** 3 })
+   */
+  async createMultipartUpload (filename: string, options: CreateMultipartUploadOptions = {}): Promise<MultipartUpload> {
+    const maxBytes = checkMaxObjectBytes(options.maxBytes)
+    if (options.size !== undefined) {
+      if (!Number.isSafeInteger(options.size) || options.size < 0) throw new FST_S3S_INVALID_ARGUMENT('size must be a whole number of bytes')
+      if (options.size > maxBytes) throw new FST_S3S_TOO_LARGE(`${filename} is ${options.size} bytes, more than the ${maxBytes} allowed`)
+    }
+    const name = options.preserveFilename === true ? filename : StorageOperations.generateFilename(filename)
+    const metadata = normalizeMetadata(options.metadata)
+    const { profile, bucket, key } = await this.resolve(name, options)
+    const contentType = options.contentType ?? mime.getType(baseName(filename)) ?? 'application/octet-stream'
+    const uploadId = await this.run(name, async () => await createMultipartUpload(profile.client, { bucket, key, contentType, metadata }))
+    this.log.debug({ profile: profile.name, keyHash: hashKey(key) }, 'storage multipart create')
+    return { key, filename: name, uploadId }
+  }
+
+  /**
+   * A presigned UploadPart URL for part `partNumber` (1-10,000) of a multipart upload of a key under the
+   * location, signed on demand: a client whose URL expired asks again. The lifetime is clamped to the profile
+   * ceiling and to the signing credentials' life, like every link; no checksum is signed into it.
+   */
+  async signUploadPart (key: string, uploadId: string, partNumber: number, options: SignUploadPartOptions = {}): Promise<SignedLink> {
+    checkUploadId(uploadId)
+    checkPartNumber(partNumber)
+    const { profile, bucket } = await this.resolveKey(key, options)
+    const expiresIn = await linkLifetime(profile, options.expireSeconds ?? 900, this.log, key)
+    return { url: await presignUploadPart(profile.client, bucket, key, uploadId, partNumber, expiresIn), expiresIn }
+  }
+
+  /** Every part S3 holds for a multipart upload (all pages), in part-number order. Unknown upload: 404. */
+  async listUploadParts (key: string, uploadId: string, options: CallOptions = {}): Promise<UploadedPart[]> {
+    checkUploadId(uploadId)
+    const { profile, bucket, name } = await this.resolveKey(key, options)
+    return await this.run(name, async () => await listParts(profile.client, bucket, key, uploadId))
+  }
+
+  /**
+   * Completes a multipart upload. The server is the judge, not the client: S3's own list of parts is read,
+   * the parts given must be parts it holds (number and ETag), every part but the last at least 5 MiB, and
+   * the sum of S3's sizes at most `maxBytes`. Otherwise the upload is aborted, nothing is left behind, and
+   * the call throws `FST_S3S_TOO_LARGE` (413) or `FST_S3S_INVALID_ARGUMENT` (400).
+   */
+  async completeMultipartUpload (key: string, uploadId: string, parts: CompletedPartInput[], options: CompleteMultipartUploadOptions = {}): Promise<CompletedUpload> {
+    checkUploadId(uploadId)
+    const given = checkCompletedParts(parts)
+    const maxBytes = checkMaxObjectBytes(options.maxBytes)
+    const ifNoneMatch = options.ifNoneMatch === true || options.ifNoneMatch === '*'
+    const { profile, bucket, name } = await this.resolveKey(key, options)
+    const abort = async (): Promise<void> => { await abortMultipartUpload(profile.client, bucket, key, uploadId).catch(() => {}) }
+    return await this.run(name, async () => {
+      const verdict = judgeParts(given, await listParts(profile.client, bucket, key, uploadId), maxBytes)
+      if (!verdict.ok) {
+        await abort()
+        throw verdict.kind === 'size' ? new FST_S3S_TOO_LARGE(`${name}: ${verdict.message}`) : new FST_S3S_INVALID_ARGUMENT(`${name}: ${verdict.message}`)
+      }
+      const done = await completeMultipartUpload(profile.client, bucket, key, uploadId, given, ifNoneMatch).catch(async (err: unknown) => {
+        // S3 refused the parts themselves (replaced since the listing): nothing of this upload may stay.
+        const mapped = mapS3Error(err, name)
+        if ((mapped as { code?: string }).code === 'FST_S3S_INVALID_ARGUMENT') await abort()
+        throw mapped
+      })
+      // A part replaced between the listing and the Complete with one of the same ETag has the same bytes;
+      // the stored size is read once more all the same, for stores that do not check ETags on Complete.
+      const head = await headObject(profile.client, bucket, key, { versionId: done.versionId })
+      if (head.size > maxBytes) {
+        await deleteObject(profile.client, bucket, key)
+        throw new FST_S3S_TOO_LARGE(`${name} is ${head.size} bytes, more than the ${maxBytes} allowed`)
+      }
+      this.log.debug({ profile: profile.name, keyHash: hashKey(key), size: head.size, parts: given.length }, 'storage multipart complete')
+      return { key, filename: name, size: head.size, etag: done.etag ?? head.etag, versionId: done.versionId, location: done.location }
+    })
   }
 
   // Many files at once: zip, move, rename.
@@ -559,6 +658,39 @@ export class StorageOperations {
   private async requireVersioning (profile: StorageProfile, bucket: string, what: string, action: string): Promise<void> {
     if (await getBucketVersioning(profile.client, bucket) === 'Off') throw new FST_S3S_VERSIONING_DISABLED(`${what} (${action} needs a versioned bucket)`)
   }
+}
+
+/** S3 upload ids: opaque printable ASCII. */
+function checkUploadId (uploadId: unknown): string {
+  if (typeof uploadId !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(uploadId)) throw new FST_S3S_INVALID_ARGUMENT('uploadId must be an upload id S3 returned')
+  return uploadId
+}
+
+function checkPartNumber (partNumber: unknown): number {
+  if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || partNumber > MULTIPART_LIMITS.maxParts) {
+    throw new FST_S3S_INVALID_ARGUMENT(`partNumber must be a whole number from 1 to ${MULTIPART_LIMITS.maxParts}`)
+  }
+  return partNumber
+}
+
+function checkMaxObjectBytes (maxBytes: unknown): number {
+  if (maxBytes === undefined) return MULTIPART_LIMITS.maxObjectBytes
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MULTIPART_LIMITS.maxObjectBytes) {
+    throw new FST_S3S_INVALID_ARGUMENT(`maxBytes must be a whole number from 1 to ${MULTIPART_LIMITS.maxObjectBytes}`)
+  }
+  return maxBytes
+}
+
+/** The parts a completion names: 1 to 10,000 of `{ PartNumber, ETag }`, each checked. */
+function checkCompletedParts (parts: unknown): CompletedPartInput[] {
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MULTIPART_LIMITS.maxParts) {
+    throw new FST_S3S_INVALID_ARGUMENT(`parts must list 1 to ${MULTIPART_LIMITS.maxParts} parts`)
+  }
+  return parts.map((p: unknown) => {
+    const part = p as Partial<CompletedPartInput> | null
+    if (typeof part?.ETag !== 'string' || !/^"?[\x21\x23-\x7e]{1,1024}"?$/.test(part.ETag)) throw new FST_S3S_INVALID_ARGUMENT('each part needs the ETag S3 answered its upload with')
+    return { PartNumber: checkPartNumber(part.PartNumber), ETag: part.ETag }
+  })
 }
 
 // S3 pages of history one listDeleted() call reads at most (1000 entries each), and sub-folders it checks.

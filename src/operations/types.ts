@@ -378,3 +378,74 @@ export interface DeletedPage {
   folders: Array<{ name: string, prefix: string }>
   nextCursor?: string
 }
+
+// Multipart uploads driven part by part (a browser uploading straight to S3).
+
+/** Options of {@link StorageOperations.createMultipartUpload}. */
+export interface CreateMultipartUploadOptions extends CallOptions {
+  /** Store under the given name instead of a fresh UUID name. Default false. */
+  preserveFilename?: boolean
+  /** Content-Type of the object. Default: guessed from the extension, else `application/octet-stream`. */
+  contentType?: string
+  /** User metadata (`x-amz-meta-*`), fixed now: parts cannot change it. */
+  metadata?: Record<string, string>
+  /** Largest object allowed, in bytes (checked again at completion). Default and maximum 5 TiB. */
+  maxBytes?: number
+  /** The size the client declares, in bytes: refused now (413) when over `maxBytes`. */
+  size?: number
+}
+
+/** A multipart upload started: what the client sends back with every part, and at the end. */
+export interface MultipartUpload {
+  /** The full S3 key, profile prefix included. */
+  key: string
+  /** The stored name, relative to the location. */
+  filename: string
+  /** S3's id of the upload. */
+  uploadId: string
+}
+
+/** Options of {@link StorageOperations.signUploadPart}. */
+export interface SignUploadPartOptions extends CallOptions {
+  /** Lifetime in **seconds**. Default 900; clamped to the profile ceiling and the signing credentials' life. */
+  expireSeconds?: number
+}
+
+/** A part S3 holds for a multipart upload, as S3 lists it. */
+export interface UploadedPart {
+  /** 1 to 10,000. */
+  PartNumber: number
+  /** Bytes. */
+  Size: number
+  /** The part's ETag, quoted as S3 gives it. */
+  ETag: string
+  LastModified?: Date
+}
+
+/** A part the client says it uploaded: its number and the ETag S3 answered its PUT with. */
+export interface CompletedPartInput {
+  PartNumber: number
+  ETag: string
+}
+
+/** Options of {@link StorageOperations.completeMultipartUpload}. */
+export interface CompleteMultipartUploadOptions extends CallOptions {
+  /** Largest object allowed, in bytes, judged from S3's own part sizes. Default and maximum 5 TiB. */
+  maxBytes?: number
+  /** `true` or `'*'`: only create, never overwrite (`If-None-Match: *` on the Complete, where the store has it). */
+  ifNoneMatch?: boolean | '*'
+}
+
+/** A completed multipart upload. */
+export interface CompletedUpload {
+  /** The full S3 key. */
+  key: string
+  /** The name relative to the location. */
+  filename: string
+  /** Bytes stored (the sum of S3's part sizes). */
+  size: number
+  etag?: string
+  versionId?: string
+  /** The object's URL as S3 reports it, when it does. */
+  location?: string
+}

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_INVALID_OPTION, FST_S3S_NOT_FOUND } from '../errors.js'
 import { hasRequestedWith, identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
 import { MAX_LINK_TTL_SECONDS } from '../operations/links.js'
+import { companionRoutes, uploadSecrets } from './companion.js'
 import type { UploadServiceOptions } from './upload-service.js'
 
 /** Options of the upload routes plugin. */
@@ -24,6 +25,12 @@ export interface UploadRoutesOptions {
    * and the browse namespaces. It must not be a browse namespace's name. Default `'uploads'`.
    */
   namespace?: string
+  /**
+   * Secret the multipart routes (`/s3/...`) bind each upload id to its user with (an HMAC): at least 32
+   * characters; an array rotates (newest first). Set it when several instances serve the routes, or uploads
+   * should resume across restarts. Default: a random secret per process.
+   */
+  uploadSecret?: string | string[]
 }
 
 const ticketSchema = {
@@ -101,20 +108,46 @@ export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (ap
     }
   }
 
-  // A cross-site form cannot send X-Requested-With, and a cross-site fetch with it needs a preflight.
-  app.addHook('preHandler', async function requireXRequestedWith (req) {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !hasRequestedWith(req)) {
-      throw new FST_S3S_CSRF()
-    }
+  // The Companion S3 protocol (Uppy's `companionEndpoint`), in a context of its own: its CSRF rule is the
+  // JSON body's preflight (see companion.ts), since Uppy sends no custom header.
+  const secrets = uploadSecrets(opts.uploadSecret, undefined, 's3UploadRoutes: "uploadSecret"')
+  app.register(async (s3) => {
+    companionRoutes(s3, {
+      scope: `uploads:${namespace}`,
+      secrets,
+      user: userOf,
+      params: async (req, user, file) => await audited(req, user, 'presign', file.filename, async () =>
+        await service.createUpload({ filename: file.filename, contentType: file.type, size: file.size, owner: user ?? undefined })),
+      create: async (req, user, file) => await audited(req, user, 'upload', file.filename, async () =>
+        await service.createMultipartUpload({ filename: file.filename, contentType: file.type, size: file.size, owner: user ?? undefined })),
+      sign: async (req, user, key, uploadId, numbers) => {
+        await requireAllowed(opts.authorize, user, 'upload', namespace, key)
+        return await Promise.all(numbers.map(async (n) => await service.signUploadPart(key, uploadId, n)))
+      },
+      list: async (req, user, key, uploadId) => {
+        await requireAllowed(opts.authorize, user, 'upload', namespace, key)
+        return await service.listUploadParts(key, uploadId)
+      },
+      complete: async (req, user, key, uploadId, parts) => await audited(req, user, 'upload', key, async () => {
+        const record = await service.completeMultipartUpload(key, uploadId, parts)
+        return { location: record.key, key: record.key }
+      }),
+      abort: async (req, user, key, uploadId) => { await audited(req, user, 'upload', key, async () => await service.abortMultipartUpload(key, uploadId)) }
+    })
   })
 
-  app.post('/uploads', { schema: ticketSchema }, async (req) => {
+  // A cross-site form cannot send X-Requested-With, and a cross-site fetch with it needs a preflight.
+  async function requireXRequestedWith (req: FastifyRequest): Promise<void> {
+    if (!hasRequestedWith(req)) throw new FST_S3S_CSRF()
+  }
+
+  app.post('/uploads', { schema: ticketSchema, preHandler: requireXRequestedWith }, async (req) => {
     const body = req.body as { filename: string, contentType?: string, size?: number, metadata?: Record<string, string> }
     const user = await userOf(req)
     return await audited(req, user, 'presign', body.filename, async () => await service.createUpload({ ...body, owner: user ?? undefined }))
   })
 
-  app.post('/uploads/confirm', { schema: confirmSchema }, async (req, reply) => {
+  app.post('/uploads/confirm', { schema: confirmSchema, preHandler: requireXRequestedWith }, async (req, reply) => {
     const { key } = req.body as { key: string }
     const user = await userOf(req)
     const record = await audited(req, user, 'upload', key, async () => {

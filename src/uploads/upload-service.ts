@@ -14,7 +14,9 @@ import {
 } from '../errors.js'
 import { buildKey, checkPath, extensionOf, hashKey, normalizePrefix } from '../keys.js'
 import { normalizeMetadata } from '../operations/metadata.js'
-import { StorageOperations, type SignedLink } from '../operations/storage-operations.js'
+import { MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
+import { MULTIPART_LIMITS } from '../operations/multipart.js'
+import { StorageOperations, type CompletedPartInput, type SignedLink, type UploadedPart } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 
 /** Options of an upload service (`app.storage.uploads(options)`). */
@@ -147,8 +149,8 @@ export class UploadService {
     return { pending: PENDING + final, final }
   }
 
-  /** Signs a presigned POST for one file, after checking its declared type and size. */
-  async createUpload (input: CreateUploadInput): Promise<UploadTicket> {
+  /** The checks and metadata every upload of this service starts with: name, type, declared size, key. */
+  private prepare (input: CreateUploadInput): { rel: string, contentType?: string, metadata: Record<string, string> } {
     const filename = typeof input?.filename === 'string' ? input.filename.trim() : ''
     if (filename === '' || filename.length > 1024) throw new FST_S3S_INVALID_ARGUMENT('a filename of 1 to 1024 characters is required')
     const contentType = input.contentType === undefined ? undefined : baseType(input.contentType)
@@ -169,11 +171,66 @@ export class UploadService {
     }
     metadata[META_FILENAME] = encodeURIComponent(filename)
     if (input.owner !== undefined) metadata[META_OWNER] = encodeURIComponent(input.owner)
+    return { rel, contentType, metadata }
+  }
+
+  /** Signs a presigned POST for one file, after checking its declared type and size. */
+  async createUpload (input: CreateUploadInput): Promise<UploadTicket> {
+    const { rel, contentType, metadata } = this.prepare(input)
+    // One POST carries at most 5 GiB; larger files go multipart.
+    const maxSize = Math.min(this.maxFileSize, MAX_SINGLE_UPLOAD_BYTES)
+    if (input.size !== undefined && input.size > maxSize) throw new FST_S3S_TOO_LARGE(`a file of ${input.size} bytes is larger than one POST carries (5 GiB): upload it as a multipart upload`)
     const post = await this.operations().createUploadPost(PENDING + rel, {
-      maxBytes: this.maxFileSize, contentType, expireSeconds: this.expirationSeconds, metadata
+      maxBytes: maxSize, contentType, expireSeconds: this.expirationSeconds, metadata
     })
     this.log.debug({ keyHash: hashKey(post.key) }, 'upload ticket signed')
-    return { url: post.url, fields: post.fields, key: post.key, expiresIn: post.expiresIn, maxSize: this.maxFileSize }
+    return { url: post.url, fields: post.fields, key: post.key, expiresIn: post.expiresIn, maxSize }
+  }
+
+  /**
+   * Starts a multipart upload (a browser sends the parts straight to S3), with the same checks as a
+   * ticket. It goes to its final key at once: completing it is the server's judgement (sizes from S3's own
+   * list of parts), so there is no confirm step; unfinished ones are aborted by `cleanupOrphans`.
+   */
+  async createMultipartUpload (input: CreateUploadInput): Promise<{ key: string, uploadId: string }> {
+    const { rel, contentType, metadata } = this.prepare(input)
+    const created = await this.operations().createMultipartUpload(rel, {
+      preserveFilename: true, contentType, metadata, maxBytes: Math.min(this.maxFileSize, MULTIPART_LIMITS.maxObjectBytes), size: input.size
+    })
+    this.log.debug({ keyHash: hashKey(created.key) }, 'multipart upload started')
+    return { key: created.key, uploadId: created.uploadId }
+  }
+
+  /** A presigned URL for one part of a multipart upload of this service (lifetime: `expirationSeconds`). */
+  async signUploadPart (key: string, uploadId: string, partNumber: number): Promise<SignedLink> {
+    return await this.operations().signUploadPart(await this.multipartKey(key), uploadId, partNumber, { expireSeconds: this.expirationSeconds })
+  }
+
+  /** The parts S3 holds for a multipart upload of this service. */
+  async listUploadParts (key: string, uploadId: string): Promise<UploadedPart[]> {
+    return await this.operations().listUploadParts(await this.multipartKey(key), uploadId)
+  }
+
+  /**
+   * Completes a multipart upload of this service: S3's part sizes must stay within `maxFileSize`, or it is
+   * aborted (413) and nothing is left. Returns the record, as `confirmUpload` does for tickets.
+   */
+  async completeMultipartUpload (key: string, uploadId: string, parts: CompletedPartInput[]): Promise<UploadRecord> {
+    const ops = this.operations()
+    const done = await ops.completeMultipartUpload(await this.multipartKey(key), uploadId, parts, { maxBytes: Math.min(this.maxFileSize, MULTIPART_LIMITS.maxObjectBytes) })
+    return this.record(await ops.head(done.filename))
+  }
+
+  /** Aborts a multipart upload of this service: S3 drops its parts. */
+  async abortMultipartUpload (key: string, uploadId: string): Promise<void> {
+    await this.operations().abortMultipartUpload(await this.multipartKey(key), uploadId)
+  }
+
+  /** A multipart upload's key: under the service's prefix, never a pending one. */
+  private async multipartKey (key: string): Promise<string> {
+    const { final } = await this.relative(key)
+    if ((await this.root()) + final !== key) throw new FST_S3S_INVALID_KEY('not a multipart upload key of this upload service')
+    return key
   }
 
   /**
@@ -269,13 +326,7 @@ export class UploadService {
       if (stale.length === 1000) deleted += (await ops.deleteFiles(stale.splice(0))).deleted.length
     }
     if (stale.length > 0) deleted += (await ops.deleteFiles(stale)).deleted.length
-    let aborted = 0
-    for await (const upload of ops.listMultipartUploads()) {
-      if (upload.initiated !== undefined && upload.initiated.getTime() < cutoff) {
-        await ops.abortMultipartUpload(upload.key, upload.uploadId)
-        aborted++
-      }
-    }
+    const { aborted } = await ops.abortStaleMultipartUploads({ olderThan })
     this.log.info({ deleted, aborted, olderThan }, 'upload orphans cleaned up')
     return { deleted, aborted }
   }
