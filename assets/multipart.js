@@ -207,8 +207,15 @@
       up.key = body.key
       up.uploadId = body.uploadId
       remember({
-        namespace: cfg.namespace, path: up.path, name: item.file.name, size: item.file.size,
-        lastModified: item.file.lastModified, key: up.key, uploadId: up.uploadId, partSize: up.partSize, created: Date.now()
+        namespace: cfg.namespace,
+        path: up.path,
+        name: item.file.name,
+        size: item.file.size,
+        lastModified: item.file.lastModified,
+        key: up.key,
+        uploadId: up.uploadId,
+        partSize: up.partSize,
+        created: Date.now()
       })
     }
 

@@ -16,6 +16,8 @@ import { bucketName, buildApp, profileFor, s3Client, startS3 } from './helper.js
 
 if (!hasChromium()) t.fail('chromium is missing: .ci/run installs it with apt-get install chromium')
 
+declare const document: any, localStorage: any
+
 const MiB = 1024 ** 2
 const s3 = await startS3(t)
 const raw = s3Client(s3)
