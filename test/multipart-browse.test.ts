@@ -181,3 +181,21 @@ t.test('bad input is a clear 4xx', async (t) => {
   t.equal((await app.inject({ method: 'POST', url: '/ns/s3/multipart', payload: { filename: 'a.bin' } })).statusCode, 401)
   t.equal((await c.sign('nope', 'x~y', 1)).statusCode, 404, 'an id never handed out')
 })
+
+t.test('unfinished uploads are found (and swept) under the namespace\'s folder', async (t) => {
+  const { app, prefix } = await browseApp(t, { namespaces: { docs: { uploadMode: 'presign', basePath: 'docs/' }, other: { uploadMode: 'presign', basePath: 'other/' } } })
+  const started = (await client(app, 'docs', 'gil').create('a/left.bin', 20 * MiB)).json()
+  const kept = (await client(app, 'other', 'gil').create('kept.bin', 20 * MiB)).json()
+  const ops = app.storage.operations()
+  const found = []
+  for await (const u of ops.listMultipartUploads({ prefix: 'docs/' })) found.push(u)
+  t.same(found.map((u) => [u.name, u.key]), [['docs/a/left.bin', `${prefix}/docs/a/left.bin`]], 'listMultipartUploads with the namespace prefix')
+  t.equal(started.uploadId.startsWith(found[0].uploadId + '~'), true, 'the sealed id the page holds is S3\'s id + seal')
+  t.same(await ops.abortStaleMultipartUploads({ prefix: 'docs/', olderThan: 3600 }), { aborted: 0 }, 'a fresh upload is kept')
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.same(await ops.abortStaleMultipartUploads({ prefix: 'docs/', olderThan: 1 }), { aborted: 1 })
+  t.same(await openUploadIds(`${prefix}/docs/`), [], 'nothing left in the namespace')
+  t.equal((await openUploadIds(`${prefix}/other/`)).length, 1, 'another namespace untouched')
+  await t.rejects(ops.abortStaleMultipartUploads({ olderThan: -1 }), { code: 'FST_S3S_INVALID_ARGUMENT' })
+  await client(app, 'other', 'gil').abort(kept.key, kept.uploadId)
+})

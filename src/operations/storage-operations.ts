@@ -414,6 +414,23 @@ export class StorageOperations {
     }
   }
 
+  /**
+   * Aborts the multipart uploads under the location (and `prefix`) started more than `olderThan` seconds ago:
+   * unfinished browser uploads (browse namespaces keep theirs under the namespace's folder) stop costing storage.
+   */
+  async abortStaleMultipartUploads ({ olderThan, ...options }: CallOptions & { olderThan: number, prefix?: string }): Promise<{ aborted: number }> {
+    if (!Number.isFinite(olderThan) || olderThan < 0) throw new FST_S3S_INVALID_ARGUMENT('"olderThan" must be a number of seconds >= 0')
+    const cutoff = Date.now() - olderThan * 1000
+    let aborted = 0
+    for await (const upload of this.listMultipartUploads(options)) {
+      if (upload.initiated !== undefined && upload.initiated.getTime() <= cutoff) {
+        await this.abortMultipartUpload(upload.key, upload.uploadId, options)
+        aborted++
+      }
+    }
+    return { aborted }
+  }
+
   /** Aborts a multipart upload of a key under the location: S3 drops its parts. */
   async abortMultipartUpload (key: string, uploadId: string, options: CallOptions = {}): Promise<void> {
     const { profile, bucket, name } = await this.resolveKey(key, options)

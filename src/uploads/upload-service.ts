@@ -326,13 +326,7 @@ export class UploadService {
       if (stale.length === 1000) deleted += (await ops.deleteFiles(stale.splice(0))).deleted.length
     }
     if (stale.length > 0) deleted += (await ops.deleteFiles(stale)).deleted.length
-    let aborted = 0
-    for await (const upload of ops.listMultipartUploads()) {
-      if (upload.initiated !== undefined && upload.initiated.getTime() < cutoff) {
-        await ops.abortMultipartUpload(upload.key, upload.uploadId)
-        aborted++
-      }
-    }
+    const { aborted } = await ops.abortStaleMultipartUploads({ olderThan })
     this.log.info({ deleted, aborted, olderThan }, 'upload orphans cleaned up')
     return { deleted, aborted }
   }
