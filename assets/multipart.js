@@ -87,6 +87,9 @@
         partSize: record ? record.partSize : partSizeFor(item.file.size),
         key: record && record.key,
         uploadId: record && record.uploadId,
+        record,
+        // Parts this page saw S3 accept (number → ETag), remembered with the upload.
+        confirmed: Object.assign({}, record && record.done),
         done: new Map(),
         inflight: new Map(),
         urls: new Map(),
@@ -113,13 +116,20 @@
       setProgress(item, Math.min(item.file.size, sent), item.file.size)
     }
 
-    /** S3's parts that match this file's layout (a part of another size is sent again). */
+    const sameTag = (a, b) => String(a || '').replace(/"/g, '') === String(b || '').replace(/"/g, '')
+
+    /**
+     * S3's parts that this page saw accepted, with the same ETag and size; any other is sent again (S3
+     * replaces a part). Some stores list a part whose upload was cut off by the reload, bytes missing.
+     */
     async function listDone (up, item) {
       const { status, body } = await api('GET', uploadUrl(up))
       if (status !== 200 || !Array.isArray(body)) throw new HttpError(status, body)
       const layout = new Map(partsOf(up, item.file.size).map((p) => [p.n, p.end - p.start]))
       up.done = new Map()
       for (const part of body) {
+        const seen = up.confirmed[part.PartNumber]
+        if (seen === undefined || (seen !== '' && !sameTag(seen, part.ETag))) continue
         if (layout.get(part.PartNumber) === part.Size) up.done.set(part.PartNumber, { PartNumber: part.PartNumber, ETag: part.ETag, Size: part.Size })
       }
     }
@@ -177,6 +187,8 @@
           status = result.status
           if (status >= 200 && status < 300) {
             up.done.set(part.n, { PartNumber: part.n, ETag: result.etag || '', Size: part.end - part.start })
+            up.confirmed[part.n] = result.etag || ''
+            if (up.record) remember(Object.assign(up.record, { done: up.confirmed }))
             showProgress(item, up)
             return
           }
@@ -206,7 +218,7 @@
       if (status !== 200 || !body.uploadId) throw new HttpError(status, body)
       up.key = body.key
       up.uploadId = body.uploadId
-      remember({
+      up.record = {
         namespace: cfg.namespace,
         path: up.path,
         name: item.file.name,
@@ -215,8 +227,10 @@
         key: up.key,
         uploadId: up.uploadId,
         partSize: up.partSize,
-        created: Date.now()
-      })
+        created: Date.now(),
+        done: up.confirmed
+      }
+      remember(up.record)
     }
 
     async function complete (item, up) {
