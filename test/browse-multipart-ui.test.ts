@@ -111,6 +111,8 @@ const { context } = await launchBrowser(t)
 async function open (t: { teardown: (fn: () => unknown) => void }, url: string): Promise<{ page: Page, errors: string[] }> {
   const page = await context.newPage()
   t.teardown(() => page.close())
+  // Two cores shared with other test files: waits are generous, the assertions are not.
+  page.setDefaultTimeout(120_000)
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(err.message))
   page.on('dialog', (dialog) => { dialog.accept().catch(() => {}) })
@@ -154,7 +156,7 @@ t.test('300 MiB in parts, reloaded at half, resumed without re-sending finished 
 })
 
 t.test('cancel aborts the multipart upload; a part refused with 403 is signed again', async (t) => {
-  const { file } = await makeFile('clip.bin', 40 * MiB, 7)
+  const { file } = await makeFile('clip.bin', 160 * MiB, 7)
   const { page, errors } = await open(t, `${origin}/small/files/`)
   const parts = countParts(page)
   const signs: string[] = []
