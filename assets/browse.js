@@ -212,7 +212,9 @@
       confirmUrl: d.confirmUrl,
       linkUrl: d.linkUrl,
       versionsUrl: d.versionsUrl,
-      deletedUrl: d.deletedUrl
+      deletedUrl: d.deletedUrl,
+      multipartUrl: d.multipartUrl,
+      multipartThreshold: Number(d.multipartThreshold)
     }
   }
 
@@ -652,6 +654,14 @@
   const MAX_PARALLEL = 3
   const uploads = []
   let uploadId = 0
+  let multipart
+
+  // Large files in presign mode go to assets/multipart.js (absent when a host's layout does not load it).
+  function initMultipart () {
+    const module = window.fastifyS3StorageMultipart
+    if (!module || !cfg.multipartUrl) return
+    multipart = module.createMultipart({ cfg, api, h, setState, setProgress, fail, succeed, finished, dismiss, pump, announce, formatSize })
+  }
 
   function uploadFailure (status, code, message, name, replacing) {
     const ext = extensionOf(name)
@@ -721,7 +731,8 @@
   }
 
   function setActions (item, el = item.el) {
-    const buttons = []
+    // A multipart upload (assets/multipart.js) adds pause, resume and "resume an earlier upload".
+    const buttons = multipart && item.multipart ? multipart.actions(item) : []
     if (item.state === 'queued' || item.state === 'uploading') {
       buttons.push(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Cancel the upload of ' + item.name, title: 'Cancel', onclick: () => cancel(item) }, icon('i-x')))
     } else if (item.state === 'error' && item.status === 409 && item.code !== 'FST_S3S_WRITE_CONFLICT') {
@@ -749,6 +760,7 @@
 
   function setState (item, state, text) {
     item.state = state
+    item.el.root.dataset.state = state
     item.el.root.classList.toggle('is-done', state === 'done')
     item.el.root.classList.toggle('is-error', state === 'error')
     item.el.root.classList.toggle('is-canceled', state === 'canceled')
@@ -797,7 +809,8 @@
     setState(item, 'uploading', item.ifMatch ? 'Replacing…' : 'Uploading…')
     setProgress(item, 0, item.file.size)
     // A replace goes through the app in either mode: a presigned POST cannot carry a condition.
-    if (cfg.uploadMode === 'presign' && !item.ifMatch) startPresigned(item)
+    if (multipart && multipart.handles(item)) multipart.start(item)
+    else if (cfg.uploadMode === 'presign' && !item.ifMatch) startPresigned(item)
     else startStreamed(item)
   }
 
@@ -876,7 +889,8 @@
   }
 
   function cancel (item) {
-    if (item.xhr) item.xhr.abort()
+    if (multipart && item.multipart) multipart.cancel(item)
+    else if (item.xhr) item.xhr.abort()
     else if (item.state === 'queued' || item.state === 'uploading') setState(item, 'canceled', 'Canceled')
   }
 
@@ -1318,6 +1332,7 @@
     initPreview()
     initMkdir()
     initQuota()
+    initMultipart()
     initUploads()
   }
 

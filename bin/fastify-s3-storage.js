@@ -16,7 +16,7 @@ Copies the file browser's templates into <folder> for editing, then use it as
 Files you keep there replace the bundled ones one by one; delete the ones you do not change, so they
 keep following the package's updates.
 
-  --with-static   also copy browse.css and browse.js into <folder>/static/ (served in place of the
+  --with-static   also copy browse.css, browse.js, multipart.js into <folder>/static/ (served in place of the
                   bundled ones, with their own content hash)
   --force         overwrite files that already exist in <folder>
 `

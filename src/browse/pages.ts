@@ -317,6 +317,6 @@ export function quotaView ({ used, maxBytes, maxFiles }: { used: { bytes: number
 }
 
 /** The assets as the layout reads them. */
-export function assetUrls (assets: BrowseAssets): { css: string, js: string } {
-  return { css: assets.urls['browse.css'], js: assets.urls['browse.js'] }
+export function assetUrls (assets: BrowseAssets): { css: string, js: string, multipart: string } {
+  return { css: assets.urls['browse.css'], js: assets.urls['browse.js'], multipart: assets.urls['multipart.js'] }
 }
