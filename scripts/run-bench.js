@@ -200,6 +200,11 @@ prints the CPU milliseconds per GiB of every process to show where it went.
   (1 GiB) goes through the upload route, sampled by the server itself every 20 ms against a baseline taken
   after a 16 MiB warm-up upload and \`global.gc()\` (\`--expose-gc\`); a fresh server per round, 3 rounds,
   the worst one counts. Ratio = growth / 64 MiB, target growth <= 64 MiB; "range" is min-max over rounds.
+- **multipart-vs-put / multipart-vs-route** (bench/multipart.js): MB/s of a browser-style multipart upload of
+  \`BENCH_MULTIPART_MIB\` (1 GiB) through a presign-mode namespace's Companion routes (parts signed in one batch,
+  16 MiB parts PUT straight to S3, 6 in parallel, then list and complete) / one presigned PUT of the same bytes,
+  and / the stream route (a POST through the app); info only. Also the app's CPU ms per GiB per variant and its
+  RSS growth while it only signs.
 - **listing** (bench/listing.js): requests/s of \`GET /<ns>/files/big/?format=json\` (first page, 100 of
   \`BENCH_LISTING_KEYS\`, 10,000 keys) on a namespace with \`cache: { ttlSeconds: 60 }\` (warm) / one on the
   same basePath without cache (cold: one ListObjectsV2 per request); autocannon, 4 connections, 4 rounds of

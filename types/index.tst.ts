@@ -24,7 +24,9 @@ import s3Storage, {
   type LoginOptions, type LoginCookieOptions, type SignInClaims, type BasePathFunction, type QuotaOptions, type QuotaLimit,
   FST_S3S_VERSIONING_DISABLED, FST_S3S_WRITE_CONFLICT,
   type BucketVersioning, type DeletedEntry, type DeletedFile, type DeletedPage, type DeletedVersion, type FileVersion, type HeadOptions,
-  type ListDeletedOptions, type ListVersionsOptions, type RestoredVersion, type UndeletedFile, type VersionEntry, type VersionPage
+  type ListDeletedOptions, type ListVersionsOptions, type RestoredVersion, type UndeletedFile, type VersionEntry, type VersionPage,
+  type CompletedPartInput, type CompletedUpload, type CompleteMultipartUploadOptions, type CreateMultipartUploadOptions, type MultipartUpload,
+  type SignUploadPartOptions, type UploadedPart
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
 
@@ -84,6 +86,18 @@ app.get('/', async (req) => {
   expect(req.storage.head('a.txt', call)).type.toBe<Promise<FileInfo>>()
   expect(req.storage.exists('a.txt')).type.toBe<Promise<boolean>>()
   expect(req.storage.listMultipartUploads()).type.toBe<AsyncGenerator<MultipartUploadInfo>>()
+  // Multipart uploads driven part by part.
+  const start: CreateMultipartUploadOptions = { maxBytes: 50 * 1024 ** 3, size: 10, contentType: 'video/mp4', preserveFilename: true }
+  expect(req.storage.createMultipartUpload('v.mp4', start)).type.toBe<Promise<MultipartUpload>>()
+  const partOptions: SignUploadPartOptions = { expireSeconds: 900 }
+  expect(req.storage.signUploadPart('k', 'id', 1, partOptions)).type.toBe<Promise<SignedLink>>()
+  expect(req.storage.listUploadParts('k', 'id')).type.toBe<Promise<UploadedPart[]>>()
+  const given: CompletedPartInput[] = [{ PartNumber: 1, ETag: '"e"' }]
+  const finish: CompleteMultipartUploadOptions = { maxBytes: 10, ifNoneMatch: '*' }
+  expect(req.storage.completeMultipartUpload('k', 'id', given, finish)).type.toBe<Promise<CompletedUpload>>()
+  expect(req.storage.abortMultipartUpload('k', 'id')).type.toBe<Promise<void>>()
+  expect(req.storage.abortStaleMultipartUploads({ prefix: 'docs/', olderThan: 3600 })).type.toBe<Promise<{ aborted: number }>>()
+  expect(req.storage.signUploadPart).type.not.toBeCallableWith('k', 'id', '1')
   return 'ok'
 })
 
@@ -125,11 +139,11 @@ if (isStorageError(maybe)) expect(maybe.statusCode).type.toBe<number>()
 expect(isNotFound(maybe)).type.toBe<boolean>()
 
 // Browse and its shapes.
-const namespace: NamespaceOptions = { basePath: 'shared', allowedExtensions: ['pdf'], uploadMode: 'presign', cache: { ttlSeconds: 30 }, indexMaxEntries: 500 }
+const namespace: NamespaceOptions = { basePath: 'shared', allowedExtensions: ['pdf'], uploadMode: 'presign', cache: { ttlSeconds: 30 }, indexMaxEntries: 500, multipartThreshold: 64 * 1024 ** 2 }
 const mode: UploadMode = 'stream'
 const authenticate: Authenticate = async (req) => req.headers['x-user'] as string ?? null
 const authorize: Authorize = (user, action) => user !== null && action !== BrowseActions.delete
-const browse: BrowseOptions = { namespaces: { docs: namespace, other: { uploadMode: mode } }, authenticate, authorize }
+const browse: BrowseOptions = { namespaces: { docs: namespace, other: { uploadMode: mode } }, authenticate, authorize, uploadSecret: 'x'.repeat(32) }
 const options: FastifyS3StorageOptions = { profiles: { main: { bucket: 'b' } }, browse, auditKeyHashOnly: true }
 const browsing = Fastify()
 await browsing.register(s3Storage, options)
@@ -178,7 +192,7 @@ expect(uploads.signDownloadLink('k')).type.toBe<Promise<SignedLink>>()
 const cors: CheckCorsOptions = { origin: 'https://app.example' }
 expect(app.storage.checkCors('main', cors)).type.toBe<Promise<CorsReport>>()
 expect(uploadRule('https://app.example').ExposeHeaders).type.toBe<string[] | undefined>()
-const routes: UploadRoutesOptions = { uploads: { maxFileSize: 10 }, namespace: 'direct' }
+const routes: UploadRoutesOptions = { uploads: { maxFileSize: 10 }, namespace: 'direct', uploadSecret: ['a'.repeat(32)] }
 expect(app.register).type.toBeCallableWith(s3UploadRoutes, routes)
 
 // fastify-s3-storage/dev: the local servers.
