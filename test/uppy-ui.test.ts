@@ -82,8 +82,8 @@ t.test('Uppy uploads a 20 MiB file in 5 MiB parts and a small one with a POST, t
     }
   }, { endpoint: `${origin}/docs`, MiB })
   t.same(result.failed, [], 'nothing failed')
-  t.same(result.successful.map((f) => f.name).sort(), ['big.bin', 'small.bin'])
-  const big = result.successful.find((f) => f.name === 'big.bin')!
+  t.same(result.successful.map((f: { name: string }) => f.name).sort(), ['big.bin', 'small.bin'])
+  const big = result.successful.find((f: { name: string }) => f.name === 'big.bin')!
   t.equal(big.key, 'site/docs/big.bin')
   t.equal(big.location, '/docs/files/big.bin', 'the location the completion answered')
   t.same(partPuts.sort(), ['1', '2', '3', '4'], 'four part PUTs straight to S3')
