@@ -184,6 +184,21 @@ function positiveInt (ns: string, field: string, value: unknown, fallback: numbe
   return value
 }
 
+/** An optional `{ ttlSeconds, maxEntries }` option (the listing cache, the search snapshots): each field's [default, max]. */
+function ttlCacheOption (
+  ns: string,
+  field: string,
+  value: { ttlSeconds?: number, maxEntries?: number } | undefined,
+  bounds: { ttlSeconds: [number, number], maxEntries: [number, number] }
+): { ttlSeconds: number, maxEntries: number } | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) fail(`browse namespace "${ns}": "${field}" must be an object`)
+  return {
+    ttlSeconds: positiveInt(ns, `${field}.ttlSeconds`, value.ttlSeconds, ...bounds.ttlSeconds),
+    maxEntries: positiveInt(ns, `${field}.maxEntries`, value.maxEntries, ...bounds.maxEntries)
+  }
+}
+
 function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: string[]): NormalizedNamespace {
   if (!NAMESPACE_NAME.test(name)) fail(`browse namespace "${name}" must be 1-63 letters, digits, "-" or "_"`)
   if (typeof raw !== 'object' || raw === null) fail(`browse namespace "${name}" must be an object`)
@@ -214,22 +229,8 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
   if (downloadMode !== 'proxy' && downloadMode !== 'redirect') fail(`browse namespace "${name}": "downloadMode" must be "proxy" or "redirect"`)
   if (raw.overwrite !== undefined && typeof raw.overwrite !== 'boolean') fail(`browse namespace "${name}": "overwrite" must be a boolean`)
   if (raw.recordUploader !== undefined && typeof raw.recordUploader !== 'boolean') fail(`browse namespace "${name}": "recordUploader" must be a boolean`)
-  let cache: NormalizedNamespace['cache']
-  if (raw.cache !== undefined) {
-    if (typeof raw.cache !== 'object' || raw.cache === null) fail(`browse namespace "${name}": "cache" must be an object`)
-    cache = {
-      ttlSeconds: positiveInt(name, 'cache.ttlSeconds', raw.cache.ttlSeconds, 60, 86400),
-      maxEntries: positiveInt(name, 'cache.maxEntries', raw.cache.maxEntries, 1000, 1_000_000)
-    }
-  }
-  let searchCache: NormalizedNamespace['searchCache']
-  if (raw.searchCache !== undefined) {
-    if (typeof raw.searchCache !== 'object' || raw.searchCache === null) fail(`browse namespace "${name}": "searchCache" must be an object`)
-    searchCache = {
-      ttlSeconds: positiveInt(name, 'searchCache.ttlSeconds', raw.searchCache.ttlSeconds, 30, 3600),
-      maxEntries: positiveInt(name, 'searchCache.maxEntries', raw.searchCache.maxEntries, 100_000, 10_000_000)
-    }
-  }
+  const cache = ttlCacheOption(name, 'cache', raw.cache, { ttlSeconds: [60, 86400], maxEntries: [1000, 1_000_000] })
+  const searchCache = ttlCacheOption(name, 'searchCache', raw.searchCache, { ttlSeconds: [30, 3600], maxEntries: [100_000, 10_000_000] })
   let objectHostname: string | undefined
   if (raw.objectHostname !== undefined) {
     if (typeof raw.objectHostname !== 'string' || !URL.canParse(raw.objectHostname) || !/^https?:$/.test(new URL(raw.objectHostname).protocol)) {
