@@ -109,7 +109,7 @@ export type { LoginOptions, LoginCookieOptions, SignInClaims } from './browse/lo
 
 // Guards and audit, shared by the browse and upload routes.
 export { BrowseActions, allowList, type BrowseAction, type Authenticate, type Authorize } from './http/guards.js'
-export type { AuditLog, AuditRecord, AuditResult } from './http/audit.js'
+export { AuditActions, type AuditAction, type AuditLog, type AuditRecord, type AuditResult } from './http/audit.js'
 export type { Listing, FileEntry, FolderEntry } from './browse/context.js'
 export type { VersionEntry, DeletedEntry } from './browse/version-routes.js'
 

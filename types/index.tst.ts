@@ -3,14 +3,14 @@
 import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
 import { expect } from 'tstyche'
 import s3Storage, {
-  StorageOperations, Region, errors, BrowseActions, s3UploadRoutes, roleSessionNameFor, allowList, uploadRule,
+  StorageOperations, Region, errors, BrowseActions, AuditActions, s3UploadRoutes, roleSessionNameFor, allowList, uploadRule,
   fastifyS3Storage, isNotFound, isStorageError,
   FST_S3S_ACCESS_DENIED, FST_S3S_BAD_REQUEST, FST_S3S_CREDENTIALS, FST_S3S_CSRF, FST_S3S_EXISTS, FST_S3S_FOLDER_NOT_EMPTY,
   FST_S3S_FORBIDDEN, FST_S3S_INVALID_ARGUMENT, FST_S3S_INVALID_KEY, FST_S3S_INVALID_OPTION, FST_S3S_INVALID_RANGE,
   FST_S3S_NOT_FOUND, FST_S3S_NOT_MODIFIED, FST_S3S_PRECONDITION_FAILED, FST_S3S_S3_ERROR, FST_S3S_S3_TIMEOUT,
   FST_S3S_S3_UNAVAILABLE, FST_S3S_TOO_LARGE, FST_S3S_TYPE_NOT_ALLOWED, FST_S3S_UNAUTHENTICATED, FST_S3S_UNKNOWN_PROFILE,
   FST_S3S_QUOTA_EXCEEDED, FST_S3S_SIGN_IN_FAILED, FST_S3S_IDENTITY_PROVIDER,
-  type AuditLog, type AuditRecord, type AuditResult, type Authenticate, type Authorize, type BrokerProfileOptions,
+  type AuditAction, type AuditLog, type AuditRecord, type AuditResult, type Authenticate, type Authorize, type BrokerProfileOptions,
   type BrowseAction, type BrowseOptions, type BucketProfileOptions, type ByteRange, type CallOptions, type CheckCorsOptions,
   type ChecksumPolicy, type CopiedFile, type CopyFileOptions, type CorsReport, type CreateUploadInput, type CredentialSource,
   type CredentialSourceKind, type DeleteFailure, type DeleteFilesResult, type DeleteItem, type DownloadFileOptions,
@@ -156,7 +156,7 @@ await browsing.register(s3Storage, options)
 browsing.storageAudit.on('record', (record) => {
   expect(record).type.toBe<AuditRecord>()
   expect(record.result).type.toBe<AuditResult>()
-  expect(record.action).type.toBe<BrowseAction>()
+  expect(record.action).type.toBe<AuditAction>()
 })
 expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { uploadMode: 'ftp' } } } })
 expect(allowList({ domains: ['example.com'] })).type.toBeAssignableTo<(user: string | null) => boolean>()
@@ -233,6 +233,10 @@ app.get('/versions', async (req) => {
   return 'ok'
 })
 expect(BrowseActions.deleteVersion).type.toBe<'delete-version'>()
+expect(AuditActions.move).type.toBe<'move'>()
+expect<AuditAction>().type.toBeAssignableFrom<BrowseAction | 'zip' | 'move' | 'copy'>()
+expect<BrowseAction>().type.not.toBeAssignableFrom<'zip'>()
+expect<AuditRecord['action']>().type.toBe<AuditAction>()
 expect<BrowseAction>().type.toBeAssignableFrom<'versions' | 'restore' | 'delete-version'>()
 expect(new FST_S3S_VERSIONING_DISABLED('x').code).type.toBe<string>()
 expect(new errors.FST_S3S_WRITE_CONFLICT('x').statusCode).type.toBe<number | undefined>()

@@ -8,7 +8,7 @@ import { FST_S3S_FORBIDDEN } from '../errors.js'
 import { baseName, buildKey, normalizePrefix } from '../keys.js'
 import { StorageOperations, type BucketVersioning, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
-import type { AuditLog } from '../http/audit.js'
+import type { AuditAction, AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
 import { identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
@@ -185,7 +185,7 @@ export class NamespaceContext {
   }
 
   /** Runs an action on one path and writes its audit record, whatever the outcome. */
-  async audited<T> (req: FastifyRequest, user: string | null, action: BrowseAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200, extra: { versionId?: string } = {}): Promise<T> {
+  async audited<T> (req: FastifyRequest, user: string | null, action: AuditAction, path: string, fn: () => Promise<T>, okStatus: number | (() => number) = 200, extra: { versionId?: string } = {}): Promise<T> {
     let status = 500
     try {
       const result = await fn()

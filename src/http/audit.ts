@@ -7,14 +7,24 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { hashKey } from '../keys.js'
-import type { BrowseAction } from './guards.js'
+import { BrowseActions } from './guards.js'
+
+/**
+ * What an audit record names: every action `authorize` is asked about, plus the bulk actions made of them.
+ * A zip archive is checked as downloads, a move as a delete and an upload, a copy as a download and an
+ * upload; each file gets its own record, and the archive or the move its own.
+ */
+export const AuditActions = { ...BrowseActions, zip: 'zip', move: 'move', copy: 'copy' } as const
+
+/** One of {@link AuditActions}. */
+export type AuditAction = typeof AuditActions[keyof typeof AuditActions]
 
 /** ok below 400; denied for 401, 403, 409, 412 and 415 (refused by a rule); error otherwise (413, 5xx and other client errors). */
 export type AuditResult = 'ok' | 'denied' | 'error'
 
 /** One audit record. */
 export interface AuditRecord {
-  action: BrowseAction
+  action: AuditAction
   namespace: string
   bucket: string
   /** The full S3 key (absent when `auditKeyHashOnly` is set). */
@@ -56,7 +66,7 @@ export function resultOf (statusCode: number): AuditResult {
 
 /** What a route knows of an action when it records it. */
 export interface AuditEntry {
-  action: BrowseAction
+  action: AuditAction
   namespace: string
   bucket: string
   key: string
