@@ -1,7 +1,7 @@
 /*
  * fastify-s3-storage — the file browser's script. Plain browser JavaScript, no framework and no build:
  * the page works without it (links, forms) and this file adds live search, sorting, uploads with progress,
- * previews, share links, delete and new folder on top.
+ * previews, share links, delete and new folder on top (and, with assets/selection.js, selection and bulk actions).
  *
  * Loaded in <head> (not deferred) so the remembered theme applies before the first paint; everything else
  * waits for DOMContentLoaded. Every value from the bucket reaches the DOM through textContent or an
@@ -193,6 +193,7 @@
 
   let cfg
   let listing
+  let selection
 
   function readConfig (app) {
     const d = app.dataset
@@ -214,7 +215,11 @@
       versionsUrl: d.versionsUrl,
       deletedUrl: d.deletedUrl,
       multipartUrl: d.multipartUrl,
-      multipartThreshold: Number(d.multipartThreshold)
+      multipartThreshold: Number(d.multipartThreshold),
+      zipUrl: d.zipUrl,
+      moveUrl: d.moveUrl,
+      copyUrl: d.copyUrl,
+      deleteUrl: d.deleteUrl
     }
   }
 
@@ -246,6 +251,7 @@
       listing.replaceChildren(...Array.from(next.childNodes, (node) => document.importNode(node, true)))
       localizeDates(listing)
       refreshQuota(doc)
+      if (selection) selection.listingChanged()
       if (doc.title) document.title = doc.title
       if (replaceUrl) history.replaceState(null, '', url)
       return true
@@ -1296,6 +1302,16 @@
     }
   }
 
+  // ---------- selection (assets/selection.js: checkboxes, zip, move, copy, bulk delete, rename) ----------
+
+  // Absent when a host's layout does not load selection.js, or the namespace has no bulk routes.
+  function initSelection () {
+    const module = window.fastifyS3StorageSelection
+    if (!module || !(cfg.zipUrl || cfg.moveUrl || cfg.copyUrl || cfg.deleteUrl)) return
+    const reload = () => loadListing(location.href, { fresh: true })
+    selection = module.createSelection({ cfg, api, h, icon, toast, announce, confirmAction, reload, listing, encodePath })
+  }
+
   // ---------- row actions ----------
 
   function initRows () {
@@ -1334,6 +1350,7 @@
     initQuota()
     initMultipart()
     initUploads()
+    initSelection()
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init)

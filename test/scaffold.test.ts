@@ -80,7 +80,7 @@ t.test('--with-static adds the assets; the copy works as a templateFolder and ed
   const dir = await tempDir(t)
   const res = await cli('scaffold', dir, '--with-static')
   t.equal(res.code, 0, res.stderr)
-  t.same((await files(dir)).filter((f) => f.startsWith('static')), ['static/browse.css', 'static/browse.js', 'static/multipart.js'].map((f) => path.join(...f.split('/'))))
+  t.same((await files(dir)).filter((f) => f.startsWith('static')), ['static/browse.css', 'static/browse.js', 'static/multipart.js', 'static/selection.js'].map((f) => path.join(...f.split('/'))))
   t.equal(await readFile(path.join(dir, 'static', 'browse.js'), 'utf8'), await readFile(path.join(BUNDLED_ASSETS, 'browse.js'), 'utf8'))
 
   const s3 = await startS3(t)

@@ -18,7 +18,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 export const BUNDLED_ASSETS = fileURLToPath(new URL('../../assets', import.meta.url))
 
 /** The assets the pages load, by name. */
-export const ASSET_NAMES = ['browse.css', 'browse.js', 'multipart.js'] as const
+export const ASSET_NAMES = ['browse.css', 'browse.js', 'multipart.js', 'selection.js'] as const
 
 /** One of {@link ASSET_NAMES}. */
 export type AssetName = typeof ASSET_NAMES[number]

@@ -9,7 +9,7 @@ import { csrfGuard } from '../http/guards.js'
 import { encodePath, type Listing, type NamespaceContext } from './context.js'
 import { sendFile } from './download.js'
 import { listFolder } from './listing.js'
-import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, quotaView, sortLinks } from './pages.js'
+import { assetUrls, breadcrumbs, buildRows, formatSize, pageHeaders, paginate, parseSort, quotaView, selectionUrls, sortLinks } from './pages.js'
 import { checkBrowsePath, decodeBrowsePath } from './paths.js'
 import { CSRF_COOKIE, rawPathAfter, renderErrorPage, wantsJson, type NamespaceRouteOptions, type PageSetup } from './respond.js'
 import { sendPlainIndex, wantsIndex } from './plain-index.js'
@@ -78,6 +78,7 @@ async function renderListing (ctx: NamespaceContext, page: PageSetup, req: Fasti
       link: `${ctx.baseUrl}/link/`
     },
     versions,
+    selection: selectionUrls(ctx),
     assets,
     encodePath
   })

@@ -317,6 +317,22 @@ export function quotaView ({ used, maxBytes, maxFiles }: { used: { bytes: number
 }
 
 /** The assets as the layout reads them. */
-export function assetUrls (assets: BrowseAssets): { css: string, js: string, multipart: string } {
-  return { css: assets.urls['browse.css'], js: assets.urls['browse.js'], multipart: assets.urls['multipart.js'] }
+export function assetUrls (assets: BrowseAssets): { css: string, js: string, multipart: string, selection: string } {
+  return { css: assets.urls['browse.css'], js: assets.urls['browse.js'], multipart: assets.urls['multipart.js'], selection: assets.urls['selection.js'] }
+}
+
+/** The bulk routes the page's selection bar posts to, `''` for a route the namespace does not have. */
+export interface SelectionUrls {
+  zip: string
+  move: string
+  copy: string
+  delete: string
+}
+
+/** Where the selection bar's actions go; checkboxes show only when at least one of them exists. */
+export function selectionUrls (ctx: NamespaceContext): SelectionUrls & { shown: boolean } {
+  // `zip: false` turns the zip route off (browse/options.ts); move, copy and delete are always registered.
+  const zip = (ctx.ns as { zip?: unknown }).zip === false ? '' : `${ctx.baseUrl}/zip`
+  const urls = { zip, move: `${ctx.baseUrl}/move`, copy: `${ctx.baseUrl}/copy`, delete: `${ctx.baseUrl}/delete` }
+  return { ...urls, shown: Object.values(urls).some((url) => url !== '') }
 }
