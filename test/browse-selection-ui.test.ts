@@ -139,8 +139,13 @@ t.test('"Download as zip" streams a zip through the browser; its entries hold th
   const { page, errors } = await open(t, 'zipme/')
   await box(page, 'a.txt').click()
   await box(page, 'docs').click()
+  // The download, or the report of a refused zip (whose text then fails the test at once).
+  const refused = page.locator('[data-job][data-state="error"]')
   const [download] = await Promise.all([
-    page.waitForEvent('download'),
+    Promise.race([
+      page.waitForEvent('download'),
+      refused.waitFor().then(async () => { throw new Error(`the zip was refused: ${await refused.textContent()}`) })
+    ]),
     page.locator('[data-selection-bar]').getByRole('button', { name: 'Download as zip' }).click()
   ])
   t.match(download.suggestedFilename(), /\.zip$/)
