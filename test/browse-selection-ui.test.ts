@@ -34,6 +34,9 @@ const origin = `http://127.0.0.1:${address.port}`
 
 const dir = await mkdtemp(path.join(tmpdir(), 's3s-selui-'))
 t.teardown(() => rm(dir, { recursive: true, force: true }))
+// Screenshots are kept for looking at (not compared): the bar with a selection, the picker, a report.
+const shots = await mkdtemp(path.join(tmpdir(), 's3s-selui-screenshots-'))
+t.comment(`screenshots: ${shots}`)
 
 /** Puts each `[path, body]` under the namespace's folder. */
 async function seed (files: Array<[string, string]>): Promise<void> {
@@ -118,6 +121,7 @@ t.test('shift-click selects a range, the header selects all, Escape clears; the 
   await box(page, 'a.txt').click({ modifiers: ['Shift'] })
   t.same(await checked(page), ['a.txt', 'b.txt', 'c.txt', 'd.txt'])
   t.ok(await page.locator('input[data-select-all]').evaluate((el: any) => el.indeterminate), 'the header shows a partial selection')
+  await page.screenshot({ path: path.join(shots, 'selection.png') })
 
   await page.locator('input[data-select-all]').click()
   t.same(await checked(page), ['folder', 'a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'], 'all, folders too')
@@ -221,6 +225,7 @@ t.test('"Move to…" through the folder picker, by keyboard; the listing refresh
   await page.keyboard.press('Backspace')
   await picker.locator('.picker-name', { hasText: 'deep' }).waitFor()
   t.ok(await picker.locator('button.picker-folder', { hasText: 'deep' }).evaluate((el: any) => el === document.activeElement), 'back up, the folder we came from has the focus')
+  await page.screenshot({ path: path.join(shots, 'picker.png') })
   await picker.getByRole('button', { name: 'Move here' }).click()
   const job = page.locator('[data-job]').first()
   await page.locator('[data-job][data-state="done"]').waitFor()
@@ -258,6 +263,7 @@ t.test('"Copy to…" copies a folder; a copy onto taken names lists what failed'
   t.match(await failed.locator('.upload-message').textContent(), /Copied 0 files to dest; 1 failed/)
   t.same(await failed.locator('.job-failures li').allTextContents(), ['cp/one.txtSomething with this name is already there.'], 'what failed, and why, as a list')
   t.ok(await failed.evaluate((el: any) => el === document.activeElement), 'the report has the focus')
+  await page.screenshot({ path: path.join(shots, 'report.png') })
   t.ok(await box(page, 'one.txt').isChecked(), 'what failed stays selected')
   const stored = await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'box/cp/dest/one.txt' }))
   t.equal(stored.Contents?.[0].Size, 'taken'.length, 'the taken name was not overwritten')
