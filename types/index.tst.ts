@@ -264,7 +264,11 @@ const renameOptions: RenameFileOptions = { overwrite: false, location: 'x' }
 expect(moveOps.renameFile('a.txt', 'b.txt', renameOptions)).type.toBe<Promise<MovedFile>>()
 expect(moveOps.renameFile).type.toBeCallableWith('a.txt', 'b.txt', { overwrite: true })
 const folderOptions: MoveFolderOptions = {
-  toLocation: 'archive', overwrite: false, concurrency: 4, signal: AbortSignal.timeout(1000), onProgress: (done, failed) => { expect(done + failed).type.toBe<number>() },
+  toLocation: 'archive',
+  overwrite: false,
+  concurrency: 4,
+  signal: AbortSignal.timeout(1000),
+  onProgress: (done, failed) => { expect(done + failed).type.toBe<number>() },
   onFile: (entry, error) => { expect(entry).type.toBe<{ from: string, to: string }>(); expect(error).type.toBe<Error | undefined>() }
 }
 expect(moveOps.moveFolder('a/', 'b/', folderOptions)).type.toBe<Promise<MoveFolderResult>>()
