@@ -90,6 +90,10 @@ export type {
   CompletedPartInput, CompletedUpload, CompleteMultipartUploadOptions, CreateMultipartUploadOptions, MultipartUpload, SignUploadPartOptions,
   UploadedPart
 } from './operations/storage-operations.js'
+// Many files at once: moves, renames, folder moves and copies.
+export type {
+  CopyFolderResult, FolderTransferFailure, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions
+} from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.

@@ -70,13 +70,14 @@ function lostCreateRace (err: unknown): boolean {
 export async function transferObject (from: TransferSide, source: SourceObject, to: TransferSide, toKey: string,
   { serverSide, overwrite }: { serverSide: boolean, overwrite: boolean }): Promise<TransferOutcome> {
   const name = toKey.slice(to.root.length)
-  const existing = await headIfExists(to.client, to.bucket, toKey)
-  // An empty folder marker; a "marker" with bytes (SeaweedFS stores them) is copied like any object.
+  // An empty folder marker is written again, empty, whatever is there: a HEAD of a folder answers 200 on
+  // stores with real directories (SeaweedFS) with no marker object stored. A "marker" with bytes (SeaweedFS
+  // keeps them) is copied like any object.
   if (source.key.endsWith('/') && source.size === 0) {
-    if (existing !== undefined) return 'present'
     await uploadObject(to.client, { bucket: to.bucket, key: toKey, body: Buffer.alloc(0), contentType: 'application/x-directory' })
     return 'copied'
   }
+  const existing = await headIfExists(to.client, to.bucket, toKey)
   if (existing !== undefined) {
     if (sameBytes(source, existing)) return 'present'
     if (!overwrite) throw new FST_S3S_EXISTS(name)
