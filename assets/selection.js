@@ -162,8 +162,9 @@
       return {
         root,
         progress (done, failed, total) {
-          if (total > 0) progress.value = Math.min(100, Math.floor(((done + failed) / total) * 100))
-          message.textContent = `${done + failed} of ${total} ${total === 1 ? 'file' : 'files'}` + (failed > 0 ? ` · ${failed} failed` : '')
+          const n = done + failed
+          if (total > 0) progress.value = Math.min(100, Math.floor((n / total) * 100))
+          message.textContent = (total > 0 ? `${n} of ${total} ${total === 1 ? 'file' : 'files'}` : `${n} ${n === 1 ? 'file' : 'files'} done`) + (failed > 0 ? ` · ${failed} failed` : '')
         },
         finish (text, failedItems) {
           progress.value = 100

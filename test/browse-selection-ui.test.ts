@@ -206,6 +206,8 @@ t.test('F2 renames in place; a taken name is shown next to the field; Escape can
 t.test('"Move to…" through the folder picker, by keyboard; the listing refreshes', async (t) => {
   await seed([['mv/c.txt', 'c'], ['mv/d.txt', 'd'], ['mv/stay.txt', 's'], ['mv/alpha/keep.txt', 'k'], ['mv/target/deep/q.txt', 'q']])
   const { page, errors } = await open(t, 'mv/')
+  const answers: string[] = []
+  page.on('response', (res) => { if (new URL(res.url()).pathname === '/box/move') answers.push(res.headers()['content-type'] ?? '') })
   await box(page, 'c.txt').click()
   await box(page, 'd.txt').click()
   await page.locator('[data-selection-bar]').getByRole('button', { name: 'Move to…' }).click()
@@ -231,6 +233,7 @@ t.test('"Move to…" through the folder picker, by keyboard; the listing refresh
   await page.locator('[data-job][data-state="done"]').waitFor()
   t.match(await job.locator('.upload-message').textContent(), /^Moved 2 files to target$/)
   t.same(await keys('mv/'), ['alpha/keep.txt', 'stay.txt', 'target/c.txt', 'target/d.txt', 'target/deep/q.txt'], 'moved on S3')
+  t.match(answers, [/^application\/x-ndjson/], 'the page followed the progress lines to the result')
   await row(page, 'c.txt').waitFor({ state: 'detached' })
   t.same(await rowNames(page), ['alpha', 'target', 'stay.txt'], 'the listing shows what S3 has')
   t.notOk(await page.locator('[data-selection-bar]').isVisible(), 'the selection is cleared')
