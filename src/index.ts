@@ -90,6 +90,8 @@ export type {
   CompletedPartInput, CompletedUpload, CompleteMultipartUploadOptions, CreateMultipartUploadOptions, MultipartUpload, SignUploadPartOptions,
   UploadedPart
 } from './operations/storage-operations.js'
+// Zip archives of folders and selections.
+export type { ZipArchive, ZipEntry, ZipSelection, ZipStreamOptions } from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.
