@@ -106,7 +106,7 @@ export type {
   S3StorageOptions, ProfileOptions, ProfileOptionsBase, BucketProfileOptions, BrokerProfileOptions, StaticCredentials,
   ChecksumPolicy, LinkTtlPolicy, TokenCodeCallback, Timeouts
 } from './options.js'
-export type { BrowseOptions, NamespaceOptions, UploadMode, DownloadMode, BasePathFunction, QuotaOptions, QuotaLimit } from './browse/options.js'
+export type { BrowseOptions, NamespaceOptions, UploadMode, DownloadMode, BasePathFunction, QuotaOptions, QuotaLimit, ZipRouteOptions } from './browse/options.js'
 export type { LoginOptions, LoginCookieOptions, SignInClaims } from './browse/login-options.js'
 
 // Guards and audit, shared by the browse and upload routes.

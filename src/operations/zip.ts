@@ -23,7 +23,7 @@ export const ZIP_DEFAULT_MAX_FILES = 10_000
 export const ZIP_DEFAULT_MAX_BYTES = 10 * 1024 ** 3
 // The entries are held in memory until the archive ends (its central directory needs them): a ceiling on
 // what any caller may ask, so a listing can never grow without bound.
-const ZIP_MAX_FILES = 1_000_000
+export const ZIP_MAX_FILES = 1_000_000
 // HEADs in flight at once for the single files of a selection.
 const HEAD_CONCURRENCY = 8
 
@@ -91,8 +91,12 @@ function parseSelection (selection: ZipSelection): ParsedSelection {
     if (name === '' || name.endsWith('/')) folders.add(checkFolder(name))
     else files.add(checkPath(name, 'key'))
   }
-  const all = [...folders, ...files]
-  return { folders: [...folders], files: [...files], base: commonFolder(all.map(parentOf)) }
+  return { folders: [...folders], files: [...files], base: selectionFolder([...folders, ...files]) }
+}
+
+/** The folder a selection's entry names are relative to: the common folder of what is selected. */
+export function selectionFolder (paths: string[]): string {
+  return commonFolder(paths.map(parentOf))
 }
 
 function checkFolder (path: string): string {
@@ -108,6 +112,7 @@ function checkFolder (path: string): string {
  */
 export async function listSelection (source: SelectionSource, selection: ZipSelection, limits: ZipLimits, checkFile?: ZipStreamOptions['checkFile']): Promise<ZipEntry[]> {
   const { folders, files, base } = parseSelection(selection)
+  if (files.length > limits.maxFiles) throw new FST_S3S_TOO_LARGE(`the selection holds more than ${limits.maxFiles} files`)
   const entries: ZipEntry[] = []
   const seen = new Set<string>()
   let bytes = 0
