@@ -94,6 +94,9 @@ export type {
 export type {
   CopyFolderResult, FolderTransferFailure, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions
 } from './operations/storage-operations.js'
+
+// Zip archives of folders and selections.
+export type { ZipArchive, ZipEntry, ZipSelection, ZipStreamOptions } from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.
@@ -108,7 +111,7 @@ export type {
   S3StorageOptions, ProfileOptions, ProfileOptionsBase, BucketProfileOptions, BrokerProfileOptions, StaticCredentials,
   ChecksumPolicy, LinkTtlPolicy, TokenCodeCallback, Timeouts
 } from './options.js'
-export type { BrowseOptions, NamespaceOptions, UploadMode, DownloadMode, BasePathFunction, QuotaOptions, QuotaLimit } from './browse/options.js'
+export type { BrowseOptions, NamespaceOptions, UploadMode, DownloadMode, BasePathFunction, QuotaOptions, QuotaLimit, ZipRouteOptions } from './browse/options.js'
 export type { LoginOptions, LoginCookieOptions, SignInClaims } from './browse/login-options.js'
 
 // Guards and audit, shared by the browse and upload routes.

@@ -4,6 +4,7 @@
 import { FST_S3S_INVALID_OPTION } from '../errors.js'
 import { isExtension, normalizePrefix } from '../keys.js'
 import { MAX_LINK_TTL_SECONDS, MAX_SINGLE_UPLOAD_BYTES } from '../operations/links.js'
+import { ZIP_DEFAULT_MAX_BYTES, ZIP_DEFAULT_MAX_FILES, ZIP_MAX_FILES } from '../operations/zip.js'
 import type { FastifyRequest } from 'fastify'
 import type { Authenticate, Authorize } from '../http/guards.js'
 import { uploadSecrets } from '../uploads/companion.js'
@@ -91,6 +92,22 @@ export interface NamespaceOptions {
    * percent-encoded), which the Versions panel shows. Default true; nothing is stored for anonymous users.
    */
   recordUploader?: boolean
+  /**
+   * `POST <ns>/zip` (a folder or a selection as one streamed zip): its limits, checked from the listing
+   * before any byte is sent (413). `false` turns the route off (404). Default
+   * `{ maxFiles: 10_000, maxBytes: 10 GiB, compression: 'store' }`.
+   */
+  zip?: ZipRouteOptions | false
+}
+
+/** Limits of a namespace's zip downloads. */
+export interface ZipRouteOptions {
+  /** Most files in one archive, 1-1,000,000. Default 10,000. */
+  maxFiles?: number
+  /** Most bytes of the files of one archive. Default 10 GiB. */
+  maxBytes?: number
+  /** `'store'` (default: most stored files are compressed already) or `'deflate'`. */
+  compression?: 'store' | 'deflate'
 }
 
 /** Options of the browse routes. */
@@ -148,6 +165,8 @@ export interface NormalizedNamespace {
   presignExpireSeconds: number
   multipartThreshold: number
   recordUploader: boolean
+  /** The zip route's limits; undefined when `zip: false`. */
+  zip?: Required<ZipRouteOptions>
 }
 
 /** A quota after validation. */
@@ -260,8 +279,19 @@ function normalizeNamespace (name: string, raw: NamespaceOptions, profiles: stri
     indexMaxEntries: positiveInt(name, 'indexMaxEntries', raw.indexMaxEntries, 10_000, 1_000_000),
     presignExpireSeconds: positiveInt(name, 'presignExpireSeconds', raw.presignExpireSeconds, 900, MAX_LINK_TTL_SECONDS),
     multipartThreshold: positiveInt(name, 'multipartThreshold', raw.multipartThreshold, 64 * 1024 ** 2, MAX_SINGLE_UPLOAD_BYTES),
-    recordUploader: raw.recordUploader ?? true
+    recordUploader: raw.recordUploader ?? true,
+    zip: normalizeZip(name, raw.zip)
   }
+}
+
+function normalizeZip (ns: string, raw: ZipRouteOptions | false | undefined): Required<ZipRouteOptions> | undefined {
+  if (raw === false) return undefined
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) fail(`browse namespace "${ns}": "zip" must be an object ({ maxFiles, maxBytes, compression }) or false`)
+  const maxBytes = raw?.maxBytes ?? ZIP_DEFAULT_MAX_BYTES
+  if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < 1) fail(`browse namespace "${ns}": "zip.maxBytes" must be a whole number of bytes >= 1`)
+  const compression = raw?.compression ?? 'store'
+  if (compression !== 'store' && compression !== 'deflate') fail(`browse namespace "${ns}": "zip.compression" must be "store" or "deflate"`)
+  return { maxFiles: positiveInt(ns, 'zip.maxFiles', raw?.maxFiles, ZIP_DEFAULT_MAX_FILES, ZIP_MAX_FILES), maxBytes, compression }
 }
 
 function quotaLimit (ns: string, field: string, value: unknown): QuotaLimit | undefined {

@@ -331,8 +331,8 @@ export interface SelectionUrls {
 
 /** Where the selection bar's actions go; checkboxes show only when at least one of them exists. */
 export function selectionUrls (ctx: NamespaceContext): SelectionUrls & { shown: boolean } {
-  // `zip: false` turns the zip route off (browse/options.ts); move, copy and delete are always registered.
-  const zip = (ctx.ns as { zip?: unknown }).zip === false ? '' : `${ctx.baseUrl}/zip`
+  // `zip: false` leaves the zip route out (normalised to no limits); move, copy and delete are always registered.
+  const zip = ctx.ns.zip === undefined ? '' : `${ctx.baseUrl}/zip`
   const urls = { zip, move: `${ctx.baseUrl}/move`, copy: `${ctx.baseUrl}/copy`, delete: `${ctx.baseUrl}/delete` }
   return { ...urls, shown: Object.values(urls).some((url) => url !== '') }
 }

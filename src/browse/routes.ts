@@ -25,6 +25,7 @@ import { hostCsp, namespaceOrigins, pageCsp } from './pages.js'
 import { CSRF_COOKIE, httpReason, renderErrorPage, wantsJson, type NamespaceRouteOptions } from './respond.js'
 import { versionRoutes } from './version-routes.js'
 import { BUNDLED_VIEWS, VIEW_PROPERTY, createViewEngine } from './views.js'
+import { zipRoutes } from './zip-routes.js'
 
 /** Options the plugin entry hands to the browse routes. */
 export interface BrowseRoutesOptions {
@@ -41,7 +42,8 @@ const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
   fileRoutes,
   versionRoutes,
   multipartRoutes,
-  bulkRoutes
+  bulkRoutes,
+  zipRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {
