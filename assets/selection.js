@@ -110,17 +110,22 @@
           doc = frame.contentDocument
         } catch {}
         if (!doc || !doc.location || doc.location.href === 'about:blank') return
-        const statusCode = Number((doc.querySelector('.error-card h1') || {}).textContent) || 0
-        const message = (doc.querySelector('.error-message') || {}).textContent || ''
-        const job = addJob('archive', 'Download as zip')
-        job.fail(zipProblem(statusCode, message))
+        // The routes answer a refused POST in JSON (shown as text in the frame); a host's proxy may send a page.
+        let answer = {}
+        try {
+          answer = JSON.parse(doc.body ? doc.body.textContent : '') || {}
+        } catch {
+          answer = { statusCode: Number((doc.querySelector('.error-card h1') || {}).textContent) || 0, message: (doc.querySelector('.error-message') || {}).textContent || '' }
+        }
+        const job = addJob('i-archive', `Download as zip of ${countText(selected.size)}`)
+        job.fail(zipProblem(Number(answer.statusCode) || 0, String(answer.message || ''), answer.code))
         frame.src = 'about:blank'
       })
     }
 
-    function zipProblem (statusCode, message) {
+    function zipProblem (statusCode, message, code) {
       if (statusCode === 413) return `Too much to put in one zip${message ? ` (${message.replace(/^Too large: /i, '')})` : ''}. Select fewer files.`
-      if (statusCode === 403) return message && /csrf|out of date/i.test(message) ? 'This page is out of date. Reload it, then retry.' : 'You do not have permission to download some of these files.'
+      if (statusCode === 403) return code === 'FST_S3S_CSRF' ? 'This page is out of date. Reload it, then retry.' : 'You do not have permission to download some of these files.'
       if (statusCode === 401) return 'You are signed out. Sign in again, then retry.'
       if (statusCode === 404) return 'Some of these files are no longer there. Reload the folder, then retry.'
       return message ? `The zip could not be made: ${message}` : 'The zip could not be made. Try again.'

@@ -25,7 +25,15 @@ const bucket = bucketName('selui')
 await s3.createBucket(bucket)
 const app = await buildApp(t, {
   profiles: { main: profileFor(s3, bucket) },
-  browse: { authenticate: () => 'ann', namespaces: { box: { profile: 'main', basePath: 'box' } } }
+  browse: {
+    authenticate: () => 'ann',
+    namespaces: {
+      box: { profile: 'main', basePath: 'box' },
+      // The same folder with a zip limit of one file, and with no zip at all.
+      tiny: { profile: 'main', basePath: 'box', zip: { maxFiles: 1 } },
+      nozip: { profile: 'main', basePath: 'box', zip: false }
+    }
+  }
 })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
@@ -67,7 +75,7 @@ const rowNames = async (page: Page): Promise<string[]> => await page.$$eval('tbo
 
 const { context } = await launchBrowser(t)
 
-async function open (t: Teardown, folder: string): Promise<{ page: Page, errors: string[] }> {
+async function open (t: Teardown, folder: string, namespace = 'box'): Promise<{ page: Page, errors: string[] }> {
   const page = await context.newPage()
   t.teardown(() => page.close())
   // Two cores shared with other test files: waits are generous, the assertions are not.
@@ -79,7 +87,7 @@ async function open (t: Teardown, folder: string): Promise<{ page: Page, errors:
     errors.push(`unexpected ${dialog.type()}: ${dialog.message()}`)
     dialog.dismiss().catch(() => {})
   })
-  await page.goto(`${origin}/box/files/${folder}`)
+  await page.goto(`${origin}/${namespace}/files/${folder}`)
   return { page, errors }
 }
 
@@ -163,6 +171,28 @@ t.test('"Download as zip" streams a zip through the browser; its entries hold th
   t.same(JSON.parse(stdout), { 'a.txt': 'alpha', 'docs/x.txt': 'ex', 'docs/sub/y é.txt': 'why' }, 'the selected files, with their folders')
   t.equal(page.url(), `${origin}/box/files/zipme/`, 'the page stayed')
   t.same(errors, [])
+})
+
+t.test('a zip over the namespace\'s limit is reported in the page, which stays; zip: false shows no zip', async (t) => {
+  await seed([['toomany/a.txt', 'a'], ['toomany/b.txt', 'b']])
+  const { page, errors } = await open(t, 'toomany/', 'tiny')
+  let downloads = 0
+  page.on('download', () => { downloads++ })
+  await page.locator('input[data-select-all]').click()
+  await page.locator('[data-selection-bar]').getByRole('button', { name: 'Download as zip' }).click()
+  const refused = page.locator('[data-job][data-state="error"]')
+  await refused.waitFor()
+  t.match(await refused.locator('.upload-message').textContent(), /^Too much to put in one zip .*Select fewer files\.$/)
+  t.equal(downloads, 0, 'nothing was downloaded')
+  t.equal(page.url(), `${origin}/tiny/files/toomany/`, 'the page stayed')
+  t.same(await checked(page), ['a.txt', 'b.txt'], 'the selection stays')
+  // Chromium logs the frame's 413 itself; nothing else may show up.
+  t.same(errors.filter((e) => !/status of 413/.test(e)), [])
+
+  const html = (await app.inject({ url: '/nozip/files/toomany/', headers: { accept: 'text/html' } })).body
+  t.notMatch(html, /Download as zip|data-zip-form/, 'no zip button, no zip form')
+  t.match(html, /data-selection-action="move"/, 'the other actions stay')
+  t.match(html, /data-zip-url=""/)
 })
 
 t.test('F2 renames in place; a taken name is shown next to the field; Escape cancels', async (t) => {
