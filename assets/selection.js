@@ -275,6 +275,19 @@
 
     const where = (folder) => folder === '' ? cfg.namespace : lastSegment(folder)
 
+    // One job at a time from the bar: its buttons wait while a move, copy or delete runs.
+    async function busy (work) {
+      const buttons = $$('[data-selection-action]:not([data-selection-action="clear"])', bar)
+      for (const b of buttons) b.disabled = true
+      bar.setAttribute('aria-busy', 'true')
+      try {
+        await work()
+      } finally {
+        for (const b of buttons) b.disabled = false
+        bar.removeAttribute('aria-busy')
+      }
+    }
+
     async function runTransfer (kind, from, to) {
       const moving = kind === 'move'
       const job = addJob(moving ? 'i-move' : 'i-copy', `${moving ? 'Moving' : 'Copying'} ${countText(from.length)} to ${where(to)}`)
@@ -297,11 +310,17 @@
       const kept = Boolean(cfg.versionsUrl)
       const confirmed = await confirmAction({
         title: paths.length === 1 ? `Delete “${lastSegment(paths[0])}”?` : `Delete ${countText(paths.length)}?`,
-        text: (paths.length === 1 ? 'It' : `These ${countText(paths.length)}`) + (folders > 0 ? ', folders with everything inside them,' : '') +
+        text: (paths.length === 1
+          ? `“${lastSegment(paths[0])}”` + (folders > 0 ? ' and everything inside it' : '')
+          : `These ${countText(paths.length)}` + (folders > 0 ? ' (folders with everything inside them)' : '')) +
           ' will be deleted for everyone.' + (kept ? ' Their versions are kept: “Show deleted files” brings them back.' : ' This cannot be undone.'),
         ok: paths.length === 1 ? 'Delete' : `Delete ${countText(paths.length)}`
       })
       if (!confirmed) return
+      await busy(() => runDelete(paths))
+    }
+
+    async function runDelete (paths) {
       const job = addJob('i-trash', `Deleting ${countText(paths.length)}`)
       const { status: statusCode, body } = await api('POST', cfg.deleteUrl, { paths })
       if (statusCode !== 200) {
@@ -461,7 +480,7 @@
         if (opener) opener.focus()
         return
       }
-      await runTransfer(pickerKind, sources, to)
+      await busy(() => runTransfer(pickerKind, sources, to))
     }
 
     // ---------- rename in place ----------

@@ -17,6 +17,7 @@ import { bucketName, buildApp, profileFor, s3Client, startS3, type Teardown } fr
 if (!hasChromium()) t.fail('chromium is missing: .ci/run installs it with apt-get install chromium')
 
 declare const document: any
+declare const window: any
 
 const s3 = await startS3(t)
 const raw = s3Client(s3)
@@ -324,5 +325,18 @@ t.test('bulk delete asks first, then deletes files and folders', async (t) => {
   // SeaweedFS keeps listing an emptied folder (a store difference): the page shows what S3 lists.
   t.same(await rowNames(page), await listed('del/'), 'the listing shows what S3 has')
   t.notOk(await row(page, 'b.txt').count(), 'the deleted files are gone from the page')
+  t.same(errors, [])
+})
+
+t.test('on a phone-width screen the bar sits at the bottom and nothing scrolls sideways', async (t) => {
+  await seed([['phone/a long file name that goes on and on.txt', 'a'], ['phone/b.txt', 'b'], ['phone/sub/c.txt', 'c']])
+  const { page, errors } = await open(t, 'phone/')
+  await page.setViewportSize({ width: 390, height: 760 })
+  await box(page, 'b.txt').click()
+  const bar = await page.locator('[data-selection-bar]').boundingBox()
+  t.ok(bar !== null && bar.y + bar.height <= 760 && bar.y > 760 / 2, 'the bar is at the bottom of the screen')
+  t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling')
+  t.ok(await row(page, 'b.txt').getByRole('button', { name: 'Rename b.txt' }).isVisible(), 'Rename is there')
+  await page.screenshot({ path: path.join(shots, 'phone.png') })
   t.same(errors, [])
 })
