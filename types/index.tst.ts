@@ -31,6 +31,7 @@ import s3Storage, {
   type RenameFileOptions
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
+import type { ZipArchive, ZipEntry, ZipRouteOptions, ZipSelection, ZipStreamOptions } from '../dist/index.js'
 
 const app = Fastify()
 await app.register(s3Storage, { profiles: { main: { bucket: 'b', region: Region.EuWest1 } } })
@@ -276,3 +277,31 @@ expect(moveOps.copyFolder('a/', 'b/')).type.toBe<Promise<CopyFolderResult>>()
 expect<MoveFolderResult['failed'][number]>().type.toBe<FolderTransferFailure>()
 expect<CopyFolderResult['copied'][number]>().type.toBe<{ from: string, to: string }>()
 expect<CopyFileOptions['ifNoneMatch']>().type.toBe<boolean | undefined>()
+
+// Zip archives of folders and selections.
+app.get('/zip', async (req, reply) => {
+  const selection: ZipSelection = { filenames: ['a.txt', 'b/'] }
+  const zipOptions: ZipStreamOptions = {
+    maxFiles: 10,
+    maxBytes: 1024,
+    compression: 'deflate',
+    signal: AbortSignal.timeout(1000),
+    location: 'docs',
+    checkFile: (file) => { expect(file).type.toBe<ZipEntry>() },
+    onFile: (file, error) => { expect(file.key).type.toBe<string>(); expect(error).type.toBe<Error | undefined>() }
+  }
+  const archive = await req.storage.zipStream(selection, zipOptions)
+  expect(archive).type.toBe<ZipArchive>()
+  expect(archive.files).type.toBe<number>()
+  expect(archive.bytes).type.toBe<number>()
+  expect(archive.pipe).type.toBeCallableWith(process.stdout)
+  expect(req.storage.zipStream({ prefix: 'reports/' })).type.toBe<Promise<ZipArchive>>()
+  expect(req.storage.zipStream).type.not.toBeCallableWith({ prefix: 'a/' }, { compression: 'lzma' })
+  expect(req.storage.zipStream).type.not.toBeCallableWith({ folder: 'a/' })
+  expect<ZipEntry>().type.toBe<{ name: string, path: string, key: string, size: number, lastModified?: Date }>()
+  return await reply.send(archive)
+})
+expect(AuditActions.zip).type.toBe<'zip'>()
+const zipRoute: ZipRouteOptions = { maxFiles: 100, maxBytes: 1024 ** 3, compression: 'store' }
+expect(app.register).type.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { zip: zipRoute }, off: { zip: false } } } })
+expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { zip: true } } } })

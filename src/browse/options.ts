@@ -102,7 +102,7 @@ export interface NamespaceOptions {
 
 /** Limits of a namespace's zip downloads. */
 export interface ZipRouteOptions {
-  /** Most files in one archive, 1-1,000,000. Default 10,000. */
+  /** Most files in one archive, 1-100,000. Default 10,000. */
   maxFiles?: number
   /** Most bytes of the files of one archive. Default 10 GiB. */
   maxBytes?: number

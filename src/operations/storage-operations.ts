@@ -641,7 +641,6 @@ export class StorageOperations {
     return streamZip({
       entries,
       compress: limits.compress,
-      prefetch: true,
       signal: options.signal,
       onFile: options.onFile,
       open: async (entry, signal) => await this.run(entry.path, async () => (await downloadObject(profile.client, { bucket, key: entry.key, signal })).body)

@@ -532,7 +532,7 @@ export interface ZipEntry {
 
 /** Options of {@link StorageOperations.zipStream}. */
 export interface ZipStreamOptions extends CallOptions {
-  /** Most files. Default 10,000 (at most 1,000,000). More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
+  /** Most files. Default 10,000 (at most 100,000). More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
   maxFiles?: number
   /** Most bytes of the files together. Default 10 GiB. More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
   maxBytes?: number

@@ -21,9 +21,10 @@ import type { FileInfo, ListedFile, ZipArchive, ZipEntry, ZipSelection, ZipStrea
 export const ZIP_DEFAULT_MAX_FILES = 10_000
 /** Default most bytes (of the files, before compression) of one archive: 10 GiB. */
 export const ZIP_DEFAULT_MAX_BYTES = 10 * 1024 ** 3
-// The entries are held in memory until the archive ends (its central directory needs them): a ceiling on
-// what any caller may ask, so a listing can never grow without bound.
-export const ZIP_MAX_FILES = 1_000_000
+// The entries are held in memory until the archive ends (its central directory needs them), and yazl looks
+// for the next entry to write from the first one each time (quadratic in the count: 65,537 entries cost it
+// seconds of CPU): a ceiling on what any caller may ask.
+export const ZIP_MAX_FILES = 100_000
 // HEADs in flight at once for the single files of a selection.
 const HEAD_CONCURRENCY = 8
 
@@ -158,8 +159,6 @@ export interface StreamZipParams {
   entries: ZipEntry[]
   open: OpenEntry
   compress: boolean
-  /** Open the next entry's GET while this one streams (at most one ahead). */
-  prefetch: boolean
   signal?: AbortSignal
   onFile?: ZipStreamOptions['onFile']
 }
@@ -173,7 +172,7 @@ function closedEarly (): Error {
  * Streams a zip of the entries (listed already). The returned stream is yazl's output with `files` and
  * `bytes`.
  */
-export function streamZip ({ entries, open, compress, prefetch, signal, onFile }: StreamZipParams): ZipArchive {
+export function streamZip ({ entries, open, compress, signal, onFile }: StreamZipParams): ZipArchive {
   const zip = new yazl.ZipFile()
   // yazl's output is a PassThrough (its typings say only NodeJS.ReadableStream).
   const output = zip.outputStream as PassThrough
@@ -242,7 +241,8 @@ export function streamZip ({ entries, open, compress, prefetch, signal, onFile }
       active = index
       const body = ahead.get(index) ?? start(index)
       ahead.delete(index)
-      if (prefetch && index + 1 < entries.length && !controller.signal.aborted) ahead.set(index + 1, start(index + 1))
+      // One GET ahead hides the per-file round trip (5,000 small files: 12.6 s → 7.6 s on SeaweedFS).
+      if (index + 1 < entries.length && !controller.signal.aborted) ahead.set(index + 1, start(index + 1))
       body.then((b) => cb(null, b), (err: unknown) => fail(err as Error))
     })
   })
