@@ -220,11 +220,11 @@ t.test('2,500 keys moved with S3 faults mid-way, then again: every object at its
 interface RouteApp { app: FastifyInstance, folder: string, records: AuditRecord[], denied: Set<string> }
 
 /** A namespace over a folder of its own; `denied` holds `action:path` pairs authorize refuses. */
-async function routeApp (t: Teardown, extra: Partial<BrowseOptions['namespaces'][string]> = {}): Promise<RouteApp> {
+async function routeApp (t: Teardown, extra: Partial<BrowseOptions['namespaces'][string]> = {}, endpoint?: string): Promise<RouteApp> {
   const folder = `routes${++folders}/`
   const denied = new Set<string>()
   const app = await buildApp(t, {
-    profiles: { main: profileFor(s3, bucket) },
+    profiles: { main: profileFor(s3, bucket, endpoint === undefined ? {} : { endpoint }) },
     browse: {
       namespaces: { ns: { basePath: folder, ...extra } },
       authorize: (_user, action, _ns, key) => !denied.has(`${action}:${key}`)
@@ -487,4 +487,48 @@ t.test('over a real socket: a client that goes away stops the move after the bat
   t.equal(again.json().moved.length, left.size, 'the second request moves what was left')
   t.equal((await listing(`${folder}away/gone/`)).size, 1200)
   t.equal((await listing(`${folder}gone/`)).size, 0)
+})
+
+t.test('S3 refusing deletes and HEADs: every path is reported, nothing is lost', async (t) => {
+  let refuse: 'all' | 'one key' | 'none' = 'none'
+  let refusedKey = ''
+  const denied: InjectedError = { status: 403, code: 'AccessDenied', message: 'injected by the test' }
+  const proxy = await startHttpFaultProxy(s3.endpoint, (method, url) => {
+    if (refuse === 'none') return undefined
+    if (method === 'POST' && /[?&]delete/.test(url)) {
+      if (refuse === 'all') return denied
+      // A 200 DeleteResult that lists one key as refused (S3 reports per-key failures so).
+      return { ...denied, status: 200, body: `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult><Error><Key>${refusedKey}</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>` }
+    }
+    if (method === 'HEAD' && url.includes('/blocked/')) return { ...denied, message: '' }
+    return undefined
+  })
+  t.teardown(() => proxy.close())
+  const { app, folder } = await routeApp(t, {}, proxy.endpoint)
+  refusedKey = `${folder}refused.txt`
+  for (const name of ['a.txt', 'dir/x.txt', 'refused.txt']) await put(folder + name, name)
+
+  refuse = 'all'
+  let res = await post(app, 'delete', { paths: ['a.txt', 'dir/'] })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), {
+    deleted: 0,
+    failed: [{ path: 'a.txt', code: 'FST_S3S_ACCESS_DENIED', message: 'a.txt was not deleted (FST_S3S_ACCESS_DENIED)' }, { path: 'dir/', code: 'FST_S3S_ACCESS_DENIED', message: 'Access denied by S3: AccessDenied for dir/' }]
+  })
+  t.ok(await exists(`${folder}a.txt`))
+  t.ok(await exists(`${folder}dir/x.txt`))
+
+  refuse = 'one key'
+  res = await post(app, 'delete', { paths: ['refused.txt'] })
+  t.same(res.json().failed, [{ path: 'refused.txt', code: 'FST_S3S_ACCESS_DENIED', message: 'Access denied by S3: AccessDenied for refused.txt' }], 'a key S3 refused in a 200 answer')
+  t.ok(await exists(refusedKey))
+
+  // The target's HEAD refused: the file is not moved, and says why.
+  res = await post(app, 'move', { from: ['a.txt'], to: 'blocked/' })
+  t.same(res.json().failed.map((f: { from: string, code: string }) => [f.from, f.code]), [['a.txt', 'FST_S3S_ACCESS_DENIED']])
+  res = await post(app, 'move', { from: ['dir/'], to: 'blocked/' })
+  t.same(res.json().failed.map((f: { from: string, code: string }) => [f.from, f.code]), [['dir/x.txt', 'FST_S3S_ACCESS_DENIED']])
+  refuse = 'none'
+  t.ok(await exists(`${folder}a.txt`))
+  t.ok(await exists(`${folder}dir/x.txt`))
 })

@@ -280,9 +280,10 @@ export async function bulkRoutes (app: FastifyInstance, { ctx }: NamespaceRouteO
         }
         for (const path of files) await auditPath(ctx, req, user, 'delete', path, refused.has(path) ? 500 : 200)
       } catch (err) {
+        // One batched call failed for all of them (its message names the batch, not a path).
+        const { code } = failureOf('', err)
         for (const path of files) {
-          const { code, message } = failureOf(path, err)
-          failed.push({ path, code, message })
+          failed.push({ path, code, message: `${path} was not deleted (${code})` })
           await auditPath(ctx, req, user, 'delete', path, statusOf(err))
         }
       }
