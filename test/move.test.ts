@@ -10,6 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import type { FastifyInstance } from 'fastify'
 import { mapBounded } from '../src/bounded.js'
 import { TRANSFER_BATCH } from '../src/operations/move.js'
+import { copyObject } from '../src/operations/transfer.js'
 import type { AuditRecord, BrowseOptions, StorageOperations } from '../src/index.js'
 import { startHttpFaultProxy, type InjectedError } from './fault-proxy.js'
 import { bucketName, buildApp, objectExists, profileFor, s3Client, startS3, type Teardown } from './helper.js'
@@ -531,4 +532,18 @@ t.test('S3 refusing deletes and HEADs: every path is reported, nothing is lost',
   refuse = 'none'
   t.ok(await exists(`${folder}a.txt`))
   t.ok(await exists(`${folder}dir/x.txt`))
+})
+
+t.test('a multipart copy (what objects over 5 GiB get) carries If-None-Match on its Complete', async (t) => {
+  const root = `multipart${++folders}/`
+  const big = randomBytes(6 * 1024 * 1024)
+  await put(`${root}big.bin`, big)
+  await put(`${root}taken.bin`, 'taken')
+  const params = { multipartThreshold: 1, partSize: 5 * 1024 * 1024, ifNoneMatch: true }
+  await t.rejects(copyObject(raw, { from: { bucket, key: `${root}big.bin` }, to: { bucket, key: `${root}taken.bin` }, ...params }), { name: 'PreconditionFailed' })
+  t.equal(await text(`${root}taken.bin`), 'taken', 'the existing target is untouched')
+  const copied = await copyObject(raw, { from: { bucket, key: `${root}big.bin` }, to: { bucket, key: `${root}new.bin` }, ...params })
+  t.equal(copied.size, big.length)
+  const res = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${root}new.bin` }))
+  t.ok(Buffer.from(await res.Body!.transformToByteArray()).equals(big), 'every byte copied, in two parts')
 })
