@@ -4,9 +4,13 @@
 // POST <ns>/move, /copy and /delete through inject.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import type { FastifyInstance } from 'fastify'
 import { mapBounded } from '../src/bounded.js'
+import { TRANSFER_BATCH } from '../src/operations/move.js'
+import { copyObject } from '../src/operations/transfer.js'
 import type { AuditRecord, BrowseOptions, StorageOperations } from '../src/index.js'
 import { startHttpFaultProxy, type InjectedError } from './fault-proxy.js'
 import { bucketName, buildApp, objectExists, profileFor, s3Client, startS3, type Teardown } from './helper.js'
@@ -171,11 +175,11 @@ t.test('2,500 keys moved with S3 faults mid-way, then again: every object at its
   })
   const target = (name: string): string => `${root}done/${name}`
 
-  // Stopped by its signal: the page in progress is finished, nothing after it is started.
+  // Stopped by its signal: the batch in progress is finished, nothing after it is started.
   const stop = new AbortController()
   await t.rejects(ops.moveFolder('big/', 'done/big/', { signal: stop.signal, onProgress: (done) => { if (done === 10) stop.abort() } }), { name: 'AbortError' })
   const afterAbort = await listing(`${root}big/`)
-  t.ok(afterAbort.size >= N + 1 - 1000 && afterAbort.size < N + 1, `stopped after one page (${N + 1 - afterAbort.size} moved)`)
+  t.equal(N + 1 - afterAbort.size, TRANSFER_BATCH, 'stopped after the batch in progress')
 
   faults = true
   const faulty = await ops.moveFolder('big/', 'done/big/')
@@ -217,11 +221,11 @@ t.test('2,500 keys moved with S3 faults mid-way, then again: every object at its
 interface RouteApp { app: FastifyInstance, folder: string, records: AuditRecord[], denied: Set<string> }
 
 /** A namespace over a folder of its own; `denied` holds `action:path` pairs authorize refuses. */
-async function routeApp (t: Teardown, extra: Partial<BrowseOptions['namespaces'][string]> = {}): Promise<RouteApp> {
+async function routeApp (t: Teardown, extra: Partial<BrowseOptions['namespaces'][string]> = {}, endpoint?: string): Promise<RouteApp> {
   const folder = `routes${++folders}/`
   const denied = new Set<string>()
   const app = await buildApp(t, {
-    profiles: { main: profileFor(s3, bucket) },
+    profiles: { main: profileFor(s3, bucket, endpoint === undefined ? {} : { endpoint }) },
     browse: {
       namespaces: { ns: { basePath: folder, ...extra } },
       authorize: (_user, action, _ns, key) => !denied.has(`${action}:${key}`)
@@ -411,4 +415,135 @@ t.test('Accept: application/x-ndjson: progress lines, then the result', async (t
   t.same(lines[lines.length - 1], { done: 30, failed: 0, total: 30 })
   t.ok(lines.every((l, i) => i === 0 || l.done >= lines[i - 1].done), 'counts only grow')
   t.equal((await listing(`${folder}after/job/`)).size, 30)
+})
+
+t.test('between endpoints: the bytes are streamed, with the same rules', async (t) => {
+  const proxy = await startHttpFaultProxy(s3.endpoint, () => undefined)
+  t.teardown(() => proxy.close())
+  const root = `far${++folders}/`
+  const app = await buildApp(t, {
+    profiles: { main: profileFor(s3, bucket, { prefix: root }), far: profileFor(s3, bucket, { prefix: `${root}far/`, endpoint: proxy.endpoint }) },
+    defaultProfile: 'main'
+  })
+  const ops = app.storage.operations()
+  await put(`${root}one.txt`, 'one')
+  await put(`${root}tree/a.txt`, 'a')
+  await put(`${root}tree/b/c.txt`, 'c')
+  const moved = await ops.moveFile('one.txt', { toProfile: 'far' })
+  t.equal(moved.method, 'streamed')
+  t.equal(await text(`${root}far/one.txt`), 'one')
+  t.notOk(await exists(`${root}one.txt`))
+  await put(`${root}one.txt`, 'another')
+  await t.rejects(ops.moveFile('one.txt', { toProfile: 'far' }), { code: 'FST_S3S_EXISTS' })
+  t.equal(await text(`${root}far/one.txt`), 'one', 'not overwritten')
+  const folder = await ops.moveFolder('tree/', 'tree/', { toProfile: 'far' })
+  t.same(folder.failed, [])
+  t.same(folder.moved.map((m) => m.to).sort(), ['tree/a.txt', 'tree/b/c.txt'])
+  t.equal(await text(`${root}far/tree/b/c.txt`), 'c')
+  t.ok(proxy.seen.some((r) => r.startsWith('PUT ')), 'written through the other endpoint')
+})
+
+t.test('a file and a folder of one name: refused as FST_S3S_EXISTS where the store cannot hold both', async (t) => {
+  const { ops, root } = await opsApp(t)
+  await put(`${root}clash`, 'file')
+  await put(`${root}dest/clash/inner.txt`, 'inner')
+  // SeaweedFS answers the HEAD of `dest/clash` for its directory; versitygw refuses the copy (ExistingObjectIsDirectory).
+  await t.rejects(ops.moveFile('clash', { toFilename: 'dest/clash' }), { code: 'FST_S3S_EXISTS', statusCode: 409 })
+  t.equal(await text(`${root}clash`), 'file', 'the source stays')
+  await put(`${root}tree/x/y.txt`, 'y')
+  await put(`${root}to/tree/x`, 'a file where a folder goes')
+  const folder = await ops.moveFolder('tree/', 'to/tree/')
+  if (s3.kind === 'versitygw') {
+    t.same(folder.failed.map((f) => [f.from, f.code]), [['tree/x/y.txt', 'FST_S3S_EXISTS']])
+    t.match(folder.failed[0].message, /a file and a folder would share a name/)
+    t.equal(await text(`${root}tree/x/y.txt`), 'y', 'the source stays')
+  } else {
+    t.same(folder.failed, [], 'SeaweedFS holds a file beside a folder of the same name')
+    t.equal(await text(`${root}to/tree/x/y.txt`), 'y')
+  }
+})
+
+t.test('over a real socket: a client that goes away stops the move after the batch in progress; the same request finishes it', async (t) => {
+  const { app, folder } = await routeApp(t)
+  const names = Array.from({ length: 1200 }, (_, i) => `gone/f${i}.txt`)
+  await mapBounded(names, 16, async (name) => await put(folder + name, name))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as AddressInfo).port
+  // The request's own audit record is written when its handler is done.
+  const over = new Promise<AuditRecord>((resolve) => app.storageAudit.on('record', (r) => { if (r.action === 'move' && r.key === `${folder}away/`) resolve(r) }))
+  await new Promise<void>((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/ns/move', headers: { 'content-type': 'application/json', 'x-requested-with': 'test', accept: 'application/x-ndjson' } }, (res) => {
+      res.once('data', () => { req.destroy(); resolve() })
+    })
+    req.on('error', () => {})
+    req.end(JSON.stringify({ from: ['gone/'], to: 'away/' }))
+  })
+  await over
+  const left = await listing(`${folder}gone/`)
+  const there = await listing(`${folder}away/gone/`)
+  t.ok(left.size >= 200 && left.size < 1200, `${1200 - left.size} moved, then it stopped`)
+  t.equal(left.size + there.size, 1200, 'none lost, none twice')
+  const again = await post(app, 'move', { from: ['gone/'], to: 'away/' })
+  t.same(again.json().failed, [])
+  t.equal(again.json().moved.length, left.size, 'the second request moves what was left')
+  t.equal((await listing(`${folder}away/gone/`)).size, 1200)
+  t.equal((await listing(`${folder}gone/`)).size, 0)
+})
+
+t.test('S3 refusing deletes and HEADs: every path is reported, nothing is lost', async (t) => {
+  let refuse: 'all' | 'one key' | 'none' = 'none'
+  let refusedKey = ''
+  const denied: InjectedError = { status: 403, code: 'AccessDenied', message: 'injected by the test' }
+  const proxy = await startHttpFaultProxy(s3.endpoint, (method, url) => {
+    if (refuse === 'none') return undefined
+    if (method === 'POST' && /[?&]delete/.test(url)) {
+      if (refuse === 'all') return denied
+      // A 200 DeleteResult that lists one key as refused (S3 reports per-key failures so).
+      return { ...denied, status: 200, body: `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult><Error><Key>${refusedKey}</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>` }
+    }
+    if (method === 'HEAD' && url.includes('/blocked/')) return { ...denied, message: '' }
+    return undefined
+  })
+  t.teardown(() => proxy.close())
+  const { app, folder } = await routeApp(t, {}, proxy.endpoint)
+  refusedKey = `${folder}refused.txt`
+  for (const name of ['a.txt', 'dir/x.txt', 'refused.txt']) await put(folder + name, name)
+
+  refuse = 'all'
+  let res = await post(app, 'delete', { paths: ['a.txt', 'dir/'] })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), {
+    deleted: 0,
+    failed: [{ path: 'a.txt', code: 'FST_S3S_ACCESS_DENIED', message: 'a.txt was not deleted (FST_S3S_ACCESS_DENIED)' }, { path: 'dir/', code: 'FST_S3S_ACCESS_DENIED', message: 'Access denied by S3: AccessDenied for dir/' }]
+  })
+  t.ok(await exists(`${folder}a.txt`))
+  t.ok(await exists(`${folder}dir/x.txt`))
+
+  refuse = 'one key'
+  res = await post(app, 'delete', { paths: ['refused.txt'] })
+  t.same(res.json().failed, [{ path: 'refused.txt', code: 'FST_S3S_ACCESS_DENIED', message: 'Access denied by S3: AccessDenied for refused.txt' }], 'a key S3 refused in a 200 answer')
+  t.ok(await exists(refusedKey))
+
+  // The target's HEAD refused: the file is not moved, and says why.
+  res = await post(app, 'move', { from: ['a.txt'], to: 'blocked/' })
+  t.same(res.json().failed.map((f: { from: string, code: string }) => [f.from, f.code]), [['a.txt', 'FST_S3S_ACCESS_DENIED']])
+  res = await post(app, 'move', { from: ['dir/'], to: 'blocked/' })
+  t.same(res.json().failed.map((f: { from: string, code: string }) => [f.from, f.code]), [['dir/x.txt', 'FST_S3S_ACCESS_DENIED']])
+  refuse = 'none'
+  t.ok(await exists(`${folder}a.txt`))
+  t.ok(await exists(`${folder}dir/x.txt`))
+})
+
+t.test('a multipart copy (what objects over 5 GiB get) carries If-None-Match on its Complete', async (t) => {
+  const root = `multipart${++folders}/`
+  const big = randomBytes(6 * 1024 * 1024)
+  await put(`${root}big.bin`, big)
+  await put(`${root}taken.bin`, 'taken')
+  const params = { multipartThreshold: 1, partSize: 5 * 1024 * 1024, ifNoneMatch: true }
+  await t.rejects(copyObject(raw, { from: { bucket, key: `${root}big.bin` }, to: { bucket, key: `${root}taken.bin` }, ...params }), { name: 'PreconditionFailed' })
+  t.equal(await text(`${root}taken.bin`), 'taken', 'the existing target is untouched')
+  const copied = await copyObject(raw, { from: { bucket, key: `${root}big.bin` }, to: { bucket, key: `${root}new.bin` }, ...params })
+  t.equal(copied.size, big.length)
+  const res = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${root}new.bin` }))
+  t.ok(Buffer.from(await res.Body!.transformToByteArray()).equals(big), 'every byte copied, in two parts')
 })

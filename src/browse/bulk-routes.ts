@@ -230,31 +230,28 @@ export async function bulkRoutes (app: FastifyInstance, { ctx }: NamespaceRouteO
       const transfers = planTransfers(from, to, mode === 'move' ? 'moved' : 'copied')
       const user = await ctx.user(req)
       const ops = ctx.operations(req)
-      // Everything is asked before anything changes, and the request gets its own record.
-      const sizes = await ctx.audited(req, user, mode, to, async () => {
+      // The request's own record is written once it is over (each file has its own as it goes).
+      const { result, progress } = await ctx.audited(req, user, mode, to, async () => {
+        // Everything is asked before anything changes.
         for (const t of transfers) {
           await ctx.authorize(user, mode === 'move' ? 'delete' : 'download', t.from)
           await ctx.authorize(user, 'upload', t.to)
           // Replacing a file deletes it: where the namespace does not overwrite, that takes `delete` too.
           if (overwrite && !ctx.ns.overwrite) await ctx.authorize(user, 'delete', t.to)
         }
-        const counting = mode === 'copy' ? ctx.quota !== undefined : false
-        if (!counting && !wantsProgress(req)) return undefined
-        const sizes = await measure(ops, transfers)
-        if (mode === 'copy') await checkCopyQuota(ctx, req, ops, user, sizes)
-        return sizes
+        const counting = mode === 'copy' && ctx.quota !== undefined
+        const sizes = counting || wantsProgress(req) ? await measure(ops, transfers) : undefined
+        if (counting && sizes !== undefined) await checkCopyQuota(ctx, req, ops, user, sizes)
+        const signal = abortOnClose(reply)
+        const progress = wantsProgress(req) ? new ProgressLines(reply, sizes?.files ?? 0) : undefined
+        const report = await runTransfers(ctx, req, user, mode, transfers, { overwrite, signal, progress })
+        // The space's usage changed (a copy), and so did every folder touched.
+        for (const t of transfers) { ctx.invalidate(t.from, req); ctx.invalidate(t.to, req) }
+        return { result: mode === 'move' ? { moved: report.done, failed: report.failed } : { copied: report.done, failed: report.failed }, progress }
       })
-      const signal = abortOnClose(reply)
-      const progress = wantsProgress(req) ? new ProgressLines(reply, sizes?.files ?? 0) : undefined
-      const report = await runTransfers(ctx, req, user, mode, transfers, { overwrite, signal, progress })
-      // The space's usage changed (a copy), and so did every folder touched.
-      for (const t of transfers) { ctx.invalidate(t.from, req); ctx.invalidate(t.to, req) }
-      const result = mode === 'move' ? { moved: report.done, failed: report.failed } : { copied: report.done, failed: report.failed }
-      if (progress !== undefined) {
-        progress.end(result)
-        return reply
-      }
-      return reply.send(result)
+      if (progress === undefined) return reply.send(result)
+      progress.end(result)
+      return reply
     })
   }
 
@@ -283,9 +280,10 @@ export async function bulkRoutes (app: FastifyInstance, { ctx }: NamespaceRouteO
         }
         for (const path of files) await auditPath(ctx, req, user, 'delete', path, refused.has(path) ? 500 : 200)
       } catch (err) {
+        // One batched call failed for all of them (its message names the batch, not a path).
+        const { code } = failureOf('', err)
         for (const path of files) {
-          const { code, message } = failureOf(path, err)
-          failed.push({ path, code, message })
+          failed.push({ path, code, message: `${path} was not deleted (${code})` })
           await auditPath(ctx, req, user, 'delete', path, statusOf(err))
         }
       }

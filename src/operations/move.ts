@@ -1,7 +1,7 @@
 /**
  * Moves and copies of objects and whole folders: copy, then delete the source only once its copy is
- * stored. S3 has no rename, so a folder is walked page by page (1000 keys), each page copied a few objects
- * at a time, then its copied sources deleted in one batched DeleteObjects. A run that stopped half-way (a
+ * stored. S3 has no rename, so a folder is walked page by page (1000 keys), each page copied in batches of
+ * 200, a few objects at a time, each batch's copied sources then deleted in one DeleteObjects. A run that stopped half-way (a
  * crash, S3 gone) is finished by running it again: a target that already holds the source's bytes (same
  * size and ETag) counts as done, and its source is deleted.
  *
@@ -39,6 +39,11 @@ export type TransferOutcome = 'copied' | 'present'
 
 /** Default copies in flight at once. */
 export const MOVE_CONCURRENCY = 8
+/**
+ * Keys copied before their sources are deleted in one DeleteObjects: small enough that progress and a stop
+ * come often and few copies wait for their delete, large enough that the deletes stay few.
+ */
+export const TRANSFER_BATCH = 200
 // Streamed copies (between endpoints) hold lib-storage's parts in memory (4 × 8 MiB each): fewer at once.
 const STREAMED_CONCURRENCY = 2
 
@@ -125,7 +130,7 @@ export interface FolderTransferResult {
  * Walks `from.prefix` page by page and transfers every key to the same relative key under `to.prefix`.
  * Nothing but one page is held at once (plus the results). Folder markers are handled last, deepest first,
  * so that stores keeping keys as files (versitygw) never see a folder deleted before its contents.
- * `signal` is checked between pages.
+ * `signal` is checked between batches.
  */
 export async function transferFolder (params: FolderTransferParams): Promise<FolderTransferResult> {
   const { from, to, mode } = params
@@ -149,8 +154,8 @@ export async function transferFolder (params: FolderTransferParams): Promise<Fol
     params.onFile?.({ from: name, to: toName })
     params.onProgress?.(result.done.length, result.failed.length)
   }
-  // Copies one page; for a move, deletes the sources whose copy is stored in one batch.
-  const transferPage = async (objects: SourceObject[], deleteOneByOne: boolean): Promise<void> => {
+  // Copies one batch; for a move, deletes the sources whose copy is stored in one DeleteObjects.
+  const transferBatch = async (objects: SourceObject[], deleteOneByOne: boolean): Promise<void> => {
     const copied: string[] = []
     await mapBounded(objects, deleteOneByOne ? 1 : concurrency, async (source) => {
       const { toKey } = names(source.key)
@@ -185,12 +190,15 @@ export async function transferFolder (params: FolderTransferParams): Promise<Fol
     const page = await listObjectsPage(from.client, from.bucket, from.prefix, { token })
     const files: SourceObject[] = []
     for (const o of page.objects) (o.key.endsWith('/') ? markers : files).push(o)
-    await transferPage(files, false)
+    for (let i = 0; i < files.length; i += TRANSFER_BATCH) {
+      if (i > 0) params.signal?.throwIfAborted()
+      await transferBatch(files.slice(i, i + TRANSFER_BATCH), false)
+    }
     token = page.next
   } while (token !== undefined)
   params.signal?.throwIfAborted()
   // Deepest first, one at a time: a folder is deleted only after what was in it.
   markers.sort((a, b) => b.key.length - a.key.length)
-  await transferPage(markers, true)
+  await transferBatch(markers, true)
   return result
 }
