@@ -28,10 +28,10 @@ import s3Storage, {
   type CompletedPartInput, type CompletedUpload, type CompleteMultipartUploadOptions, type CreateMultipartUploadOptions, type MultipartUpload,
   type SignUploadPartOptions, type UploadedPart,
   type CopyFolderResult, type FolderTransferFailure, type MovedFile, type MoveFileOptions, type MoveFolderOptions, type MoveFolderResult,
-  type RenameFileOptions
+  type RenameFileOptions,
+  type ZipArchive, type ZipEntry, type ZipRouteOptions, type ZipSelection, type ZipStreamOptions
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
-import type { ZipArchive, ZipEntry, ZipRouteOptions, ZipSelection, ZipStreamOptions } from '../dist/index.js'
 
 const app = Fastify()
 await app.register(s3Storage, { profiles: { main: { bucket: 'b', region: Region.EuWest1 } } })
