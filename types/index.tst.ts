@@ -26,10 +26,10 @@ import s3Storage, {
   type BucketVersioning, type DeletedEntry, type DeletedFile, type DeletedPage, type DeletedVersion, type FileVersion, type HeadOptions,
   type ListDeletedOptions, type ListVersionsOptions, type RestoredVersion, type UndeletedFile, type VersionEntry, type VersionPage,
   type CompletedPartInput, type CompletedUpload, type CompleteMultipartUploadOptions, type CreateMultipartUploadOptions, type MultipartUpload,
-  type SignUploadPartOptions, type UploadedPart
+  type SignUploadPartOptions, type UploadedPart,
+  type ZipArchive, type ZipEntry, type ZipRouteOptions, type ZipSelection, type ZipStreamOptions
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
-import type { ZipArchive, ZipEntry, ZipRouteOptions, ZipSelection, ZipStreamOptions } from '../dist/index.js'
 
 const app = Fastify()
 await app.register(s3Storage, { profiles: { main: { bucket: 'b', region: Region.EuWest1 } } })
