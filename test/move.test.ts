@@ -147,6 +147,12 @@ t.test('moveFolder and copyFolder: sub-folders and markers, conflicts, refusals'
   await t.rejects(ops.moveFolder('moved/', 'x/', { concurrency: 0 }), { code: 'FST_S3S_INVALID_ARGUMENT', message: /concurrency/ })
   await t.rejects(ops.moveFolder('../up/', 'x/'), { code: 'FST_S3S_INVALID_KEY' })
   t.same(await ops.moveFolder('nothing-here/', 'x/'), { moved: [], failed: [] }, 'an empty folder moves nothing')
+  // A target key past S3's 1024 bytes: that file fails, and stays.
+  const deep = `${'d'.repeat(200)}/`.repeat(4)
+  await put(`${root}long/${deep}f.txt`, 'long')
+  const long = await ops.moveFolder('long/', `${'x'.repeat(250)}/`)
+  t.same(long.failed.map((f) => f.code), ['FST_S3S_INVALID_KEY'])
+  t.ok(await exists(`${root}long/${deep}f.txt`))
 })
 
 t.test('2,500 keys moved with S3 faults mid-way, then again: every object at its target exactly once', async (t) => {

@@ -12,7 +12,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import { mapBounded } from '../bounded.js'
-import { FST_S3S_EXISTS, isNotFound } from '../errors.js'
+import { FST_S3S_EXISTS, FST_S3S_INVALID_KEY, isNotFound } from '../errors.js'
 import { MAX_KEY_BYTES } from '../keys.js'
 import { sameETag } from './multipart.js'
 import { deleteObject, deleteObjects, headObject, listObjectsPage, type ObjectHead } from './objects.js'
@@ -160,7 +160,7 @@ export async function transferFolder (params: FolderTransferParams): Promise<Fol
     await mapBounded(objects, deleteOneByOne ? 1 : concurrency, async (source) => {
       const { toKey } = names(source.key)
       try {
-        if (Buffer.byteLength(toKey, 'utf8') > MAX_KEY_BYTES) throw new Error(`the target key would be longer than ${MAX_KEY_BYTES} bytes`)
+        if (Buffer.byteLength(toKey, 'utf8') > MAX_KEY_BYTES) throw new FST_S3S_INVALID_KEY(`the target key would be longer than ${MAX_KEY_BYTES} bytes`)
         await transferObject(from, source, to, toKey, params)
         if (mode === 'copy') succeed(source.key)
         else if (deleteOneByOne) {
