@@ -293,6 +293,7 @@ t.test('over maxFiles or maxBytes: 413 before any byte and before any object is 
   t.match(await bytes.json(), { code: 'FST_S3S_TOO_LARGE', message: /more than 10485760 bytes/ })
   const paths = await post('tight', { paths: Array.from({ length: 101 }, (_, i) => `p${i}.txt`) })
   t.equal(paths.status, 413, 'more paths than maxFiles')
+  t.match(audit.at(-1), { action: 'zip', statusCode: 413, result: 'error' }, 'audited')
   t.equal(proxy.gets.length, before, 'no GetObject was sent')
   t.match(audit.at(-1), { action: 'zip', statusCode: 413, result: 'error' })
 })

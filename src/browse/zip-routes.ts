@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { dispositionHeader } from '../content-disposition.js'
-import { FST_S3S_BAD_REQUEST, FST_S3S_TOO_LARGE } from '../errors.js'
+import { FST_S3S_BAD_REQUEST } from '../errors.js'
 import { csrfGuard } from '../http/guards.js'
 import type { AuditAction } from '../http/audit.js'
 import { baseName } from '../keys.js'
@@ -29,7 +29,7 @@ interface ZipRequest {
  * Reads `{ folder }` or `{ paths }`, from JSON or a form. A form's `paths` is one field of newline-separated
  * paths (the browse form parser keeps one value per name, and a path cannot hold a line break).
  */
-function readZipRequest (body: unknown, maxFiles: number): ZipRequest {
+function readZipRequest (body: unknown): ZipRequest {
   const fields = typeof body === 'object' && body !== null ? body as Record<string, unknown> : {}
   const { folder, paths } = fields
   if ((folder === undefined) === (paths === undefined)) throw new FST_S3S_BAD_REQUEST('send "folder" (a folder path) or "paths" (files and folders), not both')
@@ -39,7 +39,6 @@ function readZipRequest (body: unknown, maxFiles: number): ZipRequest {
   }
   const list = typeof paths === 'string' ? paths.split(/\r?\n/).filter((p) => p !== '') : paths
   if (!Array.isArray(list) || list.length === 0) throw new FST_S3S_BAD_REQUEST('"paths" must name at least one file or folder')
-  if (list.length > maxFiles) throw new FST_S3S_TOO_LARGE(`a selection of more than ${maxFiles} paths`)
   const checked = list.map((p: unknown) => checkBrowsePath(p, { folder: typeof p === 'string' && (p === '' || p.endsWith('/')) }))
   const filenames = [...new Set(checked)]
   return { selection: { filenames }, folders: filenames.filter((p) => p === '' || p.endsWith('/')), base: selectionFolder(filenames) }
@@ -55,7 +54,7 @@ export async function zipRoutes (app: FastifyInstance, { ctx }: NamespaceRouteOp
   if (limits === undefined) return
 
   app.post('/zip', { preHandler: csrfGuard }, async (req, reply) => {
-    const request = readZipRequest(req.body, limits.maxFiles)
+    const request = readZipRequest(req.body)
     const user = await ctx.user(req)
     const { bucket, key: folderKey } = await ctx.locate(request.base, req)
     const record = (action: AuditAction, key: string, statusCode: number): void => {
