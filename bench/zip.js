@@ -10,7 +10,9 @@
 // counts; target growth <= 64 MiB.
 //
 // Env knobs: BENCH_ZIP_FILES (16) x BENCH_ZIP_FILE_MIB (32) for (1), BENCH_ZIP_ROUNDS (5);
-// BENCH_ZIP_MEMORY_FILES (5000), BENCH_ZIP_MEMORY_MIB (1024), BENCH_ZIP_MEMORY_ROUNDS (2).
+// BENCH_ZIP_MEMORY_FILES (5000), BENCH_ZIP_MEMORY_MIB (1024), BENCH_ZIP_MEMORY_ROUNDS (3);
+// BENCH_ZIP_ONLY=throughput|memory runs one half. (2) also measures, as a control in fresh servers taking turns
+// with the zip, the growth while the same files are downloaded one after another through the GET route.
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +26,7 @@ const FILE_MIB = Number(process.env.BENCH_ZIP_FILE_MIB ?? 32)
 const ROUNDS = Number(process.env.BENCH_ZIP_ROUNDS ?? process.env.BENCH_ROUNDS ?? 5)
 const MEMORY_FILES = Number(process.env.BENCH_ZIP_MEMORY_FILES ?? 5000)
 const MEMORY_MIB = Number(process.env.BENCH_ZIP_MEMORY_MIB ?? 1024)
-const MEMORY_ROUNDS = Number(process.env.BENCH_ZIP_MEMORY_ROUNDS ?? 2)
+const MEMORY_ROUNDS = Number(process.env.BENCH_ZIP_MEMORY_ROUNDS ?? 3)
 const TARGET = 0.8
 const TARGET_MIB = 64
 
@@ -33,6 +35,7 @@ const NAMESPACE = 'bench'
 const serverPath = fileURLToPath(new URL('./support/browse-server.js', import.meta.url))
 const agent = new http.Agent({ keepAlive: false })
 const mib = (bytes) => bytes / MiB
+const show = (usage) => `rss ${mib(usage.rss).toFixed(1)}, heapTotal ${mib(usage.heapTotal).toFixed(1)}, heapUsed ${mib(usage.heapUsed).toFixed(1)}, external ${mib(usage.external).toFixed(1)} (arrayBuffers ${mib(usage.arrayBuffers).toFixed(1)}) MiB`
 
 /** POSTs a zip request and drains the archive; resolves with { bytes, ms }. */
 function zipDownload (origin, folder) {
@@ -125,23 +128,45 @@ async function memory (s3, ops) {
   await fill(ops, 'warm/', 50, size, 8)
   console.log(`zip memory: ${MEMORY_FILES} files of ${size} bytes (${MEMORY_MIB} MiB) stored in ${Math.round((performance.now() - started) / 1000)} s; ${MEMORY_ROUNDS} rounds, each in a fresh server`)
   const options = s3PluginOptions(s3, BUCKET, { namespaces: { [NAMESPACE]: { zip: { maxBytes: 4 * 1024 * MiB } } } })
-  const growths = []
-  const rates = []
-  for (let i = 1; i <= MEMORY_ROUNDS; i++) {
-    const server = await startChild(serverPath, [JSON.stringify(options)], { execArgv: ['--expose-gc'] })
-    try {
-      await zipDownload(server.origin, 'warm/')
-      const { baseline } = await ask(server, 'memory-start')
-      const { ms } = await zipDownload(server.origin, folder)
-      const { peak } = await ask(server, 'memory-stop')
-      const growth = mib(peak.rss - baseline.rss)
-      growths.push(growth)
-      rates.push(mbPerSecond(MEMORY_FILES * size, ms))
-      console.log(`  round ${i}: growth ${growth.toFixed(1)} MiB (rss ${mib(baseline.rss).toFixed(1)} → ${mib(peak.rss).toFixed(1)}, heapUsed at peak ${mib(peak.heapUsed).toFixed(1)}, external ${mib(peak.external).toFixed(1)} MiB); ${Math.round(ms / 1000)} s, ${Math.round(rates.at(-1))} MB/s`)
-    } finally {
-      await stopChild(server)
+  const keys = Array.from({ length: MEMORY_FILES }, (_, i) => `${folder}f${String(i).padStart(5, '0')}.bin`)
+  // The control: the same 5,000 GETs through the app as plain downloads, one after another (no zip).
+  const variants = {
+    zip: async (origin) => (await zipDownload(origin, folder)).ms,
+    plain: async (origin) => {
+      let ms = 0
+      for (const key of keys) ms += (await download(`${origin}/${NAMESPACE}/files/${key}`, size)).ms
+      return ms
     }
   }
+  const growths = []
+  const plainGrowths = []
+  const rates = []
+  for (let i = 1; i <= MEMORY_ROUNDS; i++) {
+    for (const name of i % 2 === 1 ? ['zip', 'plain'] : ['plain', 'zip']) {
+      const server = await startChild(serverPath, [JSON.stringify(options)], { execArgv: ['--expose-gc'] })
+      try {
+        await zipDownload(server.origin, 'warm/')
+        const { baseline } = await ask(server, 'memory-start')
+        const ms = await variants[name](server.origin)
+        const { peak, highest, end, afterGc } = await ask(server, 'memory-stop')
+        const growth = mib(peak.rss - baseline.rss)
+        if (name === 'zip') {
+          growths.push(growth)
+          rates.push(mbPerSecond(MEMORY_FILES * size, ms))
+        } else {
+          plainGrowths.push(growth)
+        }
+        console.log(`  round ${i} ${name}: growth ${growth.toFixed(1)} MiB; ${Math.round(ms / 1000)} s, ${Math.round(mbPerSecond(MEMORY_FILES * size, ms))} MB/s`)
+        console.log(`    baseline ${show(baseline)}`)
+        console.log(`    peak     ${show(peak)}`)
+        console.log(`    highest  ${show(highest)} (each field's own maximum)`)
+        console.log(`    end      ${show(end)}; after gc ${show(afterGc)}`)
+      } finally {
+        await stopChild(server)
+      }
+    }
+  }
+  console.log(`  plain downloads of the same files (control): growth ${plainGrowths.map((g) => g.toFixed(1)).join(', ')} MiB`)
   const worst = Math.max(...growths)
   const met = worst <= TARGET_MIB
   console.log(`  worst growth ${worst.toFixed(1)} MiB; target <= ${TARGET_MIB} MiB: ${met ? 'met' : 'NOT met'}`)
@@ -153,7 +178,7 @@ async function memory (s3, ops) {
     met,
     better: 'lower',
     range: [round(Math.min(...growths) / TARGET_MIB), round(worst / TARGET_MIB)],
-    medians: { growth: round(median(growths), 1), worst: round(worst, 1), zipMBps: Math.round(median(rates)) },
+    medians: { growth: round(median(growths), 1), worst: round(worst, 1), plainGrowth: round(median(plainGrowths), 1), plainWorst: round(Math.max(...plainGrowths), 1), zipMBps: Math.round(median(rates)) },
     unit: 'MiB',
     perRound: growths.map((g) => round(g, 1)),
     rounds: MEMORY_ROUNDS,
@@ -169,8 +194,8 @@ async function main () {
     s3 = await startBenchS3([BUCKET])
     app = await pluginApp(s3, BUCKET)
     const ops = app.storage.operations()
-    await throughput(s3, ops)
-    await memory(s3, ops)
+    if (process.env.BENCH_ZIP_ONLY !== 'memory') await throughput(s3, ops)
+    if (process.env.BENCH_ZIP_ONLY !== 'throughput') await memory(s3, ops)
   } finally {
     await app?.close()
     await s3?.stop()
