@@ -74,6 +74,8 @@ export interface InjectedError {
   status: number
   code: string
   message: string
+  /** An answer body of the test's own instead of S3's `<Error>` document (a 200 DeleteResult listing failed keys, say). */
+  body?: string
 }
 
 /** An HTTP proxy that can answer chosen requests with an S3 error (the rest reach S3 untouched). */
@@ -101,7 +103,7 @@ export async function startHttpFaultProxy (target: string, inject: (method: stri
       req.resume()
       req.on('end', () => {
         res.writeHead(error.status, { 'content-type': 'application/xml' })
-        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${error.message}</Message><RequestId>fault-proxy</RequestId></Error>`)
+        res.end(error.body ?? `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${error.message}</Message><RequestId>fault-proxy</RequestId></Error>`)
       })
       return
     }

@@ -13,6 +13,7 @@ import { FST_S3S_CSRF, isStorageError } from '../errors.js'
 import type { AuditLog } from '../http/audit.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
 import { BrowseAssets } from './assets.js'
+import { bulkRoutes } from './bulk-routes.js'
 import { LruListingCache } from './cache.js'
 import { NamespaceContext, type Guards, type Listing } from './context.js'
 import { fileRoutes } from './file-routes.js'
@@ -41,7 +42,8 @@ const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
   fileRoutes,
   versionRoutes,
   multipartRoutes,
-  zipRoutes
+  zipRoutes,
+  bulkRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {

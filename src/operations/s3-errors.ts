@@ -132,3 +132,13 @@ export function mapS3Error (err: unknown, what: string): Error {
   mapped.cause = err
   return mapped
 }
+
+/**
+ * A per-key failure S3 reported inside a 200 answer (DeleteObjects' `<Error>` entries: a code and a
+ * message, no status of its own), mapped like a thrown error of that code.
+ */
+export function mapKeyFailure (code: string, message: string, what: string): Error {
+  const mapped = Object.hasOwn(BY_CODE, code) ? BY_CODE[code](what, code) : new FST_S3S_S3_ERROR(`${code} for ${what}${message === '' ? '' : `: ${message}`}`)
+  mapped.cause = Object.assign(new Error(message), { name: code })
+  return mapped
+}

@@ -22,6 +22,7 @@ import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, j
 import { deleteObject, deleteObjects, headObject, listKeyPages, listObjectsPage } from './objects.js'
 import { toRangeHeader } from './range.js'
 import { mapS3Error } from './s3-errors.js'
+import { MOVE_CONCURRENCY, moveObject, transferFolder, transferObject, type FolderTransferResult } from './move.js'
 import { copyObject, downloadObject, streamCopy, uploadObject } from './transfer.js'
 import { copyVersionOnTop, deletedKeys, deleteObjectVersion, listVersionsPage, removeDeleteMarkers, type VersionEntry, type VersionMarker } from './versions.js'
 import type {
@@ -30,7 +31,8 @@ import type {
   DownloadFileOptions, DownloadLinkOptions, FileInfo, FileVersion, HeadOptions, ListDeletedOptions, ListedFile, ListOptions, ListPage,
   ListVersionsOptions, MultipartUploadInfo, RestoredVersion, SignDownloadLinkOptions, SignedLink, StorageOperationsOptions, UndeletedFile,
   UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions, VersionPage,
-  ZipArchive, ZipSelection, ZipStreamOptions
+  ZipArchive, ZipSelection, ZipStreamOptions,
+  CopyFolderResult, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions
 } from './types.js'
 import { listSelection, streamZip, zipLimits } from './zip.js'
 
@@ -215,9 +217,15 @@ export class StorageOperations {
     if (from.bucket === to.bucket && from.key === to.key && serverSide) {
       throw new FST_S3S_INVALID_ARGUMENT('source and destination are the same object')
     }
+    if (options.ifNoneMatch !== undefined && typeof options.ifNoneMatch !== 'boolean') throw new FST_S3S_INVALID_ARGUMENT('ifNoneMatch must be a boolean')
     try {
       return await this.run(filename, async () => {
-        if (serverSide) await copyObject(to.profile.client, { from, to })
+        if (options.ifNoneMatch === true) {
+          const head = await headObject(from.profile.client, from.bucket, from.key)
+          const toRoot = (await this.resolveFolder('', { profile: to.profile.name, location: options.toLocation ?? options.location ?? this.location })).root
+          await transferObject({ client: from.profile.client, bucket: from.bucket, root: '' }, { key: from.key, size: head.size, etag: head.etag },
+            { client: to.profile.client, bucket: to.bucket, root: toRoot }, to.key, { serverSide, overwrite: false })
+        } else if (serverSide) await copyObject(to.profile.client, { from, to })
         else await streamCopy(from.profile.client, from, to.profile.client, to)
         return { key: to.key, filename: toFilename, method: serverSide ? 'server-side' : 'streamed' }
       })
@@ -550,6 +558,93 @@ export class StorageOperations {
       onFile: options.onFile,
       open: async (entry, signal) => await this.run(entry.path, async () => (await downloadObject(profile.client, { bucket, key: entry.key, signal })).body)
     })
+  }
+
+  /**
+   * Moves a file: a copy (the rules of {@link copyFile}: server-side on one endpoint, multipart copy over
+   * 5 GiB, streamed between endpoints), then the source is deleted, only once the copy is stored. Without
+   * `overwrite`, an existing target is refused with `FST_S3S_EXISTS` (409), unless it already holds the
+   * source's bytes (same size and ETag: an earlier move that stopped before its delete), which finishes
+   * that move. Onto itself: `FST_S3S_INVALID_ARGUMENT` (400).
+   *
+   * @example
+   * await ops.moveFile('inbox/a.pdf', { toFilename: 'archive/2026/a.pdf' })
+   */
+  async moveFile (filename: string, options: MoveFileOptions): Promise<MovedFile> {
+    const from = await this.resolve(filename, options)
+    const fromRoot = (await this.resolveFolder('', options)).root
+    const toFilename = options.toFilename ?? filename
+    const toOptions = { profile: options.toProfile ?? from.profile.name, location: options.toLocation ?? options.location ?? this.location }
+    const to = await this.resolve(toFilename, toOptions)
+    const toRoot = (await this.resolveFolder('', toOptions)).root
+    const serverSide = from.profile.sameEndpointAs(to.profile)
+    if (from.bucket === to.bucket && from.key === to.key && serverSide) throw new FST_S3S_INVALID_ARGUMENT('a file cannot be moved onto itself')
+    await this.run(filename, async () => {
+      const head = await headObject(from.profile.client, from.bucket, from.key)
+      await moveObject({ client: from.profile.client, bucket: from.bucket, root: fromRoot }, { key: from.key, size: head.size, etag: head.etag },
+        { client: to.profile.client, bucket: to.bucket, root: toRoot }, to.key, { serverSide, overwrite: options.overwrite === true })
+    })
+    this.log.debug({ from: hashKey(from.key), to: hashKey(to.key) }, 'storage move')
+    return { key: to.key, filename: toFilename, method: serverSide ? 'server-side' : 'streamed' }
+  }
+
+  /**
+   * Gives a file a new name in its folder (`toName` is one segment: use {@link moveFile} to move it
+   * elsewhere). A move on the same bucket, so a server-side copy and a delete.
+   *
+   * @example
+   * await ops.renameFile('reports/draft.txt', 'final.txt') // → reports/final.txt
+   */
+  async renameFile (filename: string, toName: string, options: RenameFileOptions = {}): Promise<MovedFile> {
+    if (typeof toName !== 'string' || toName === '' || toName.includes('/')) throw new FST_S3S_INVALID_ARGUMENT('the new name must be one path segment (moveFile moves to another folder)')
+    const slash = filename.lastIndexOf('/')
+    return await this.moveFile(filename, { ...options, toFilename: filename.slice(0, slash + 1) + toName })
+  }
+
+  /**
+   * Moves every file under folder `prefix` to the same relative name under `toPrefix` (another location or
+   * profile with `toLocation`/`toProfile`): page by page (1000 keys), `concurrency` copies at a time, each
+   * page's copied sources deleted in one batch. A source whose copy failed is never deleted; failures are
+   * reported, not thrown. Safe to run again after a crash: finished copies are recognised (same size and
+   * ETag) and their sources deleted. A folder into or onto itself: `FST_S3S_INVALID_ARGUMENT` (400).
+   *
+   * @example
+   * const { moved, failed } = await ops.moveFolder('2025/', 'archive/2025/')
+   */
+  async moveFolder (prefix: string, toPrefix: string, options: MoveFolderOptions = {}): Promise<MoveFolderResult> {
+    const { done, failed } = await this.transferFolder('move', prefix, toPrefix, options)
+    return { moved: done, failed }
+  }
+
+  /** Copies every file under folder `prefix` to `toPrefix`, as {@link moveFolder} moves them, keeping the sources. */
+  async copyFolder (prefix: string, toPrefix: string, options: MoveFolderOptions = {}): Promise<CopyFolderResult> {
+    const { done, failed } = await this.transferFolder('copy', prefix, toPrefix, options)
+    return { copied: done, failed }
+  }
+
+  private async transferFolder (mode: 'move' | 'copy', prefix: string, toPrefix: string, options: MoveFolderOptions): Promise<FolderTransferResult> {
+    const concurrency = options.concurrency ?? MOVE_CONCURRENCY
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new FST_S3S_INVALID_ARGUMENT('concurrency must be a whole number from 1 to 64')
+    const from = await this.resolveFolder(prefix, options)
+    const to = await this.resolveFolder(toPrefix, { profile: options.toProfile ?? from.profile.name, location: options.toLocation ?? options.location ?? this.location })
+    const serverSide = from.profile.sameEndpointAs(to.profile)
+    if (serverSide && from.bucket === to.bucket) {
+      if (to.prefix === from.prefix) throw new FST_S3S_INVALID_ARGUMENT(`a folder cannot be ${mode === 'move' ? 'moved' : 'copied'} onto itself`)
+      if (to.prefix.startsWith(from.prefix)) throw new FST_S3S_INVALID_ARGUMENT(`a folder cannot be ${mode === 'move' ? 'moved' : 'copied'} into itself`)
+    }
+    const result = await this.run(prefix === '' ? '/' : prefix, async () => await transferFolder({
+      from: { client: from.profile.client, bucket: from.bucket, prefix: from.prefix, root: from.root },
+      to: { client: to.profile.client, bucket: to.bucket, prefix: to.prefix, root: to.root },
+      mode,
+      serverSide,
+      overwrite: options.overwrite === true,
+      concurrency,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onFile: options.onFile
+    }))
+    this.log.debug({ from: hashKey(from.prefix), to: hashKey(to.prefix), done: result.done.length, failed: result.failed.length }, `storage ${mode} folder`)
+    return result
   }
 
   // Versions.

@@ -254,6 +254,13 @@ export interface CopyObjectParams {
   multipartThreshold?: number
   /** Part size of a multipart copy. Default 512 MiB. */
   partSize?: number
+  /**
+   * Only create, never overwrite (`If-None-Match: *` on the CopyObject, or on the multipart copy's Complete).
+   * Stores that ignore it on CopyObject (versitygw 1.8.0) overwrite: callers HEAD the target first.
+   */
+  ifNoneMatch?: boolean
+  /** The source's size when the caller knows it (a listing): a copy under the threshold then needs no HEAD. */
+  size?: number
 }
 
 /** What {@link copyObject} made. */
@@ -273,14 +280,24 @@ function copySource ({ bucket, key, versionId }: CopyObjectParams['from']): stri
 /** A server-side copy: no bytes pass through the app. Objects over the threshold go through UploadPartCopy. */
 export async function copyObject (client: S3Client, params: CopyObjectParams): Promise<CopyObjectResult> {
   const threshold = params.multipartThreshold ?? MAX_SINGLE_COPY_BYTES
+  const ifNoneMatch = params.ifNoneMatch === true ? '*' : undefined
+  const send = async <T>(fn: () => Promise<T>): Promise<T> => ifNoneMatch === undefined ? await fn() : await retryConflicts(fn)
+  if (params.size !== undefined && params.size <= threshold) {
+    const size = params.size
+    const copied = await send(async () => await client.send(new CopyObjectCommand({
+      Bucket: params.to.bucket, Key: params.to.key, CopySource: copySource(params.from), IfNoneMatch: ifNoneMatch
+    })))
+    return { versionId: copied.VersionId, etag: copied.CopyObjectResult?.ETag, size }
+  }
   const head = await headObject(client, params.from.bucket, params.from.key, { versionId: params.from.versionId })
   const size = head.size
   if (size <= threshold) {
-    const copied = await client.send(new CopyObjectCommand({
+    const copied = await send(async () => await client.send(new CopyObjectCommand({
       Bucket: params.to.bucket,
       Key: params.to.key,
-      CopySource: copySource(params.from)
-    }))
+      CopySource: copySource(params.from),
+      IfNoneMatch: ifNoneMatch
+    })))
     return { versionId: copied.VersionId, etag: copied.CopyObjectResult?.ETag, size }
   }
   const partSize = params.partSize ?? 512 * 1024 ** 2
@@ -306,9 +323,9 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
       }))
       parts.push({ PartNumber: part, ETag: result.CopyPartResult?.ETag })
     }
-    const completed = await client.send(new CompleteMultipartUploadCommand({
-      Bucket: params.to.bucket, Key: params.to.key, UploadId, MultipartUpload: { Parts: parts }
-    }))
+    const completed = await send(async () => await client.send(new CompleteMultipartUploadCommand({
+      Bucket: params.to.bucket, Key: params.to.key, UploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: ifNoneMatch
+    })))
     return { versionId: completed.VersionId, etag: completed.ETag, size }
   } catch (err) {
     await abortMultipartUpload(client, params.to.bucket, params.to.key, UploadId!).catch(() => {})
@@ -322,7 +339,8 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
  */
 export async function streamCopy (
   fromClient: S3Client, from: { bucket: string, key: string },
-  toClient: S3Client, to: { bucket: string, key: string }
+  toClient: S3Client, to: { bucket: string, key: string },
+  { ifNoneMatch = false }: { ifNoneMatch?: boolean } = {}
 ): Promise<UploadObjectResult> {
   const source = await downloadObject(fromClient, from)
   try {
@@ -333,7 +351,8 @@ export async function streamCopy (
       contentType: source.contentType ?? 'application/octet-stream',
       contentEncoding: source.contentEncoding,
       contentDisposition: source.contentDisposition,
-      metadata: source.metadata
+      metadata: source.metadata,
+      ifNoneMatch
     })
   } finally {
     source.body.destroy()

@@ -119,6 +119,11 @@ export interface CopyFileOptions extends CallOptions {
   toLocation?: string
   /** Destination name. Default: the source's. */
   toFilename?: string
+  /**
+   * `true`: only create, never replace: an existing target is refused with `FST_S3S_EXISTS` (409), unless it
+   * already holds the source's bytes (same size and ETag), which counts as copied. Default false (replace).
+   */
+  ifNoneMatch?: boolean
 }
 
 /** Result of {@link StorageOperations.copyFile}. */
@@ -497,4 +502,63 @@ export type ZipArchive = Readable & {
   files: number
   /** Bytes of the files together (before compression). */
   bytes: number
+}
+
+/** Options of {@link StorageOperations.moveFile}: where to (`toFilename`, `toLocation`, `toProfile`), as for a copy. */
+export interface MoveFileOptions extends Omit<CopyFileOptions, 'ifNoneMatch'> {
+  /** Replace a target that exists. Default false: an existing target is refused with `FST_S3S_EXISTS` (409). */
+  overwrite?: boolean
+}
+
+/** Options of {@link StorageOperations.renameFile}. */
+export interface RenameFileOptions extends CallOptions {
+  /** Replace a file of the new name. Default false: `FST_S3S_EXISTS` (409). */
+  overwrite?: boolean
+}
+
+/** Result of {@link StorageOperations.moveFile} and {@link StorageOperations.renameFile}. */
+export interface MovedFile {
+  /** Full key of the file at its new place. */
+  key: string
+  /** Its name relative to its (new) location. */
+  filename: string
+  /** `server-side` when S3 copied it; `streamed` when the bytes went through the app (different endpoints). */
+  method: 'server-side' | 'streamed'
+}
+
+/** Options of {@link StorageOperations.moveFolder} and {@link StorageOperations.copyFolder}. */
+export interface MoveFolderOptions extends CallOptions {
+  /** Destination location. Default: the source's. */
+  toLocation?: string
+  /** Destination profile. Default: the source's. */
+  toProfile?: string
+  /** Replace targets that exist. Default false: each is a failure `FST_S3S_EXISTS` and its source stays. */
+  overwrite?: boolean
+  /** Copies in flight at once, 1 to 64. Default 8 (at most 2 when the bytes are streamed between endpoints). */
+  concurrency?: number
+  /** Called after each file, moved or failed, with the counts so far. */
+  onProgress?: (done: number, failed: number) => void
+  /** Called once per file (and folder marker) after it is moved or copied, with the error when it failed. */
+  onFile?: (entry: { from: string, to: string }, error?: Error) => void
+  /** Stops the walk between pages of 1000 keys (what is done stays done; run it again to finish). */
+  signal?: AbortSignal
+}
+
+/** A file a folder move or copy could not move: its name, the catalog code and why. */
+export interface FolderTransferFailure {
+  from: string
+  code: string
+  message: string
+}
+
+/** Result of {@link StorageOperations.moveFolder}: names relative to each side's location. */
+export interface MoveFolderResult {
+  moved: Array<{ from: string, to: string }>
+  failed: FolderTransferFailure[]
+}
+
+/** Result of {@link StorageOperations.copyFolder}. */
+export interface CopyFolderResult {
+  copied: Array<{ from: string, to: string }>
+  failed: FolderTransferFailure[]
 }

@@ -35,6 +35,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type S3Client,
   type S3ServiceException
 } from '@aws-sdk/client-s3'
@@ -798,6 +799,18 @@ t.test('conditional writes: If-None-Match and If-Match', async (t) => {
   const copy = await outcome(client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'k', CopySource: `${bucket}/src`, IfNoneMatch: '*' })), 'stored')
   if (expected.copyIfNoneMatch === 'enforced') t.same(copy, precondition, 'ENFORCED: CopyObject with If-None-Match: * onto an existing key')
   else t.equal(copy, 'stored', 'NOT SUPPORTED: CopyObject ignores If-None-Match and overwrites')
+  // What a move relies on (src/operations/move.ts): a conditional copy onto a new key goes through, and a
+  // multipart copy's Complete carries the condition on both servers.
+  t.equal(await outcome(client.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-new', CopySource: `${bucket}/src`, IfNoneMatch: '*' })), 'stored'), 'stored',
+    'CopyObject with If-None-Match: * onto a new key')
+  t.equal(await bodyOf(client, bucket, 'copy-new'), 'src')
+  const mpc = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'copy-new' }))
+  const copiedPart = await client.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'copy-new', UploadId: mpc.UploadId, PartNumber: 1, CopySource: `${bucket}/k` }))
+  t.same(await outcome(client.send(new CompleteMultipartUploadCommand({
+    Bucket: bucket, Key: 'copy-new', UploadId: mpc.UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: copiedPart.CopyPartResult?.ETag }] }
+  })), 'stored'), precondition, 'ENFORCED: a multipart copy (UploadPartCopy) completed with If-None-Match: * onto an existing key')
+  await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'copy-new', UploadId: mpc.UploadId })).catch(() => {})
+  t.equal(await bodyOf(client, bucket, 'copy-new'), 'src', 'nothing overwritten')
 })
 
 t.test('conditional writes race: PutObject and CompleteMultipartUpload with the same If-Match at once', async (t) => {
