@@ -90,13 +90,12 @@ export type {
   CompletedPartInput, CompletedUpload, CompleteMultipartUploadOptions, CreateMultipartUploadOptions, MultipartUpload, SignUploadPartOptions,
   UploadedPart
 } from './operations/storage-operations.js'
+// Zip archives of folders and selections.
+export type { ZipArchive, ZipEntry, ZipSelection, ZipStreamOptions } from './operations/storage-operations.js'
 // Many files at once: moves, renames, folder moves and copies.
 export type {
   CopyFolderResult, FolderTransferFailure, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions
 } from './operations/storage-operations.js'
-
-// Zip archives of folders and selections.
-export type { ZipArchive, ZipEntry, ZipSelection, ZipStreamOptions } from './operations/storage-operations.js'
 export type { ByteRange } from './operations/range.js'
 
 // The registry (`app.storage`) and its profiles.

@@ -27,9 +27,9 @@ import s3Storage, {
   type ListDeletedOptions, type ListVersionsOptions, type RestoredVersion, type UndeletedFile, type VersionEntry, type VersionPage,
   type CompletedPartInput, type CompletedUpload, type CompleteMultipartUploadOptions, type CreateMultipartUploadOptions, type MultipartUpload,
   type SignUploadPartOptions, type UploadedPart,
+  type ZipArchive, type ZipEntry, type ZipRouteOptions, type ZipSelection, type ZipStreamOptions,
   type CopyFolderResult, type FolderTransferFailure, type MovedFile, type MoveFileOptions, type MoveFolderOptions, type MoveFolderResult,
-  type RenameFileOptions,
-  type ZipArchive, type ZipEntry, type ZipRouteOptions, type ZipSelection, type ZipStreamOptions
+  type RenameFileOptions
 } from '../dist/index.js'
 import { startLocalS3, startVersityGw, SEAWEEDFS_VERSION, VERSITYGW_VERSION, type LocalS3, type LocalS3Options, type VersityGwOptions } from '../dist/dev/index.js'
 
@@ -254,30 +254,6 @@ expect<VersionEntry['uploadedBy']>().type.toBe<string | undefined>()
 expect<DeletedEntry['versionsUrl']>().type.toBe<string>()
 expect(app.register).type.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { recordUploader: false } } } })
 
-// Many files at once: moves, renames, folder moves and copies.
-const moveOps = app.storage.operations()
-const moveOptions: MoveFileOptions = { toFilename: 'b.txt', toLocation: 'x', toProfile: 'main', overwrite: true }
-expect(moveOps.moveFile('a.txt', moveOptions)).type.toBe<Promise<MovedFile>>()
-expect(moveOps.moveFile).type.not.toBeCallableWith('a.txt')
-expect<MoveFileOptions>().type.not.toHaveProperty('ifNoneMatch')
-expect<MovedFile['method']>().type.toBe<'server-side' | 'streamed'>()
-const renameOptions: RenameFileOptions = { overwrite: false, location: 'x' }
-expect(moveOps.renameFile('a.txt', 'b.txt', renameOptions)).type.toBe<Promise<MovedFile>>()
-expect(moveOps.renameFile).type.toBeCallableWith('a.txt', 'b.txt', { overwrite: true })
-const folderOptions: MoveFolderOptions = {
-  toLocation: 'archive',
-  overwrite: false,
-  concurrency: 4,
-  signal: AbortSignal.timeout(1000),
-  onProgress: (done, failed) => { expect(done + failed).type.toBe<number>() },
-  onFile: (entry, error) => { expect(entry).type.toBe<{ from: string, to: string }>(); expect(error).type.toBe<Error | undefined>() }
-}
-expect(moveOps.moveFolder('a/', 'b/', folderOptions)).type.toBe<Promise<MoveFolderResult>>()
-expect(moveOps.copyFolder('a/', 'b/')).type.toBe<Promise<CopyFolderResult>>()
-expect<MoveFolderResult['failed'][number]>().type.toBe<FolderTransferFailure>()
-expect<CopyFolderResult['copied'][number]>().type.toBe<{ from: string, to: string }>()
-expect<CopyFileOptions['ifNoneMatch']>().type.toBe<boolean | undefined>()
-
 // Zip archives of folders and selections.
 app.get('/zip', async (req, reply) => {
   const selection: ZipSelection = { filenames: ['a.txt', 'b/'] }
@@ -305,3 +281,27 @@ expect(AuditActions.zip).type.toBe<'zip'>()
 const zipRoute: ZipRouteOptions = { maxFiles: 100, maxBytes: 1024 ** 3, compression: 'store' }
 expect(app.register).type.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { zip: zipRoute }, off: { zip: false } } } })
 expect(app.register).type.not.toBeCallableWith(s3Storage, { profiles: { main: { bucket: 'b' } }, browse: { namespaces: { docs: { zip: true } } } })
+
+// Many files at once: moves, renames, folder moves and copies.
+const moveOps = app.storage.operations()
+const moveOptions: MoveFileOptions = { toFilename: 'b.txt', toLocation: 'x', toProfile: 'main', overwrite: true }
+expect(moveOps.moveFile('a.txt', moveOptions)).type.toBe<Promise<MovedFile>>()
+expect(moveOps.moveFile).type.not.toBeCallableWith('a.txt')
+expect<MoveFileOptions>().type.not.toHaveProperty('ifNoneMatch')
+expect<MovedFile['method']>().type.toBe<'server-side' | 'streamed'>()
+const renameOptions: RenameFileOptions = { overwrite: false, location: 'x' }
+expect(moveOps.renameFile('a.txt', 'b.txt', renameOptions)).type.toBe<Promise<MovedFile>>()
+expect(moveOps.renameFile).type.toBeCallableWith('a.txt', 'b.txt', { overwrite: true })
+const folderOptions: MoveFolderOptions = {
+  toLocation: 'archive',
+  overwrite: false,
+  concurrency: 4,
+  signal: AbortSignal.timeout(1000),
+  onProgress: (done, failed) => { expect(done + failed).type.toBe<number>() },
+  onFile: (entry, error) => { expect(entry).type.toBe<{ from: string, to: string }>(); expect(error).type.toBe<Error | undefined>() }
+}
+expect(moveOps.moveFolder('a/', 'b/', folderOptions)).type.toBe<Promise<MoveFolderResult>>()
+expect(moveOps.copyFolder('a/', 'b/')).type.toBe<Promise<CopyFolderResult>>()
+expect<MoveFolderResult['failed'][number]>().type.toBe<FolderTransferFailure>()
+expect<CopyFolderResult['copied'][number]>().type.toBe<{ from: string, to: string }>()
+expect<CopyFileOptions['ifNoneMatch']>().type.toBe<boolean | undefined>()

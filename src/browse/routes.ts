@@ -42,8 +42,8 @@ const NAMESPACE_ROUTES: NamespaceRouteSet[] = [
   fileRoutes,
   versionRoutes,
   multipartRoutes,
-  bulkRoutes,
-  zipRoutes
+  zipRoutes,
+  bulkRoutes
 ]
 
 async function namespaceRoutes (app: FastifyInstance, options: NamespaceRouteOptions): Promise<void> {

@@ -31,8 +31,8 @@ import type {
   DownloadFileOptions, DownloadLinkOptions, FileInfo, FileVersion, HeadOptions, ListDeletedOptions, ListedFile, ListOptions, ListPage,
   ListVersionsOptions, MultipartUploadInfo, RestoredVersion, SignDownloadLinkOptions, SignedLink, StorageOperationsOptions, UndeletedFile,
   UploadBody, UploadedFile, UploadFileOptions, UploadLinkOptions, UploadPost, UploadPostOptions, VersionPage,
-  CopyFolderResult, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions,
-  ZipArchive, ZipSelection, ZipStreamOptions
+  ZipArchive, ZipSelection, ZipStreamOptions,
+  CopyFolderResult, MovedFile, MoveFileOptions, MoveFolderOptions, MoveFolderResult, RenameFileOptions
 } from './types.js'
 import { listSelection, streamZip, zipLimits } from './zip.js'
 
@@ -532,6 +532,35 @@ export class StorageOperations {
   // Many files at once: zip, move, rename.
 
   /**
+   * A zip of a folder (`{ prefix }`) or of files and folders (`{ filenames }`, folders ending in `/`),
+   * streamed as it is built: objects are read one after another straight into the archive, entry names
+   * relative to the selection's common folder. The selection is listed first: over `maxFiles` or `maxBytes`
+   * it throws `FST_S3S_TOO_LARGE` (413) before any stream exists. Destroy the archive to stop the reads.
+   *
+   * @example
+   * const archive = await req.storage.zipStream({ prefix: 'reports/2026/' }, { maxFiles: 5000 })
+   * reply.type('application/zip').send(archive)
+   */
+  async zipStream (selection: ZipSelection, options: ZipStreamOptions = {}): Promise<ZipArchive> {
+    const limits = zipLimits(options)
+    options.signal?.throwIfAborted()
+    const { profile, bucket } = await this.resolveFolder('', options)
+    const entries = await listSelection({
+      listAll: (prefix) => this.listAll({ prefix, location: options.location, profile: options.profile }),
+      head: async (path) => await this.head(path, { location: options.location, profile: options.profile })
+    }, selection, limits, options.checkFile)
+    options.signal?.throwIfAborted()
+    this.log.debug({ profile: profile.name, files: entries.length }, 'storage zip')
+    return streamZip({
+      entries,
+      compress: limits.compress,
+      signal: options.signal,
+      onFile: options.onFile,
+      open: async (entry, signal) => await this.run(entry.path, async () => (await downloadObject(profile.client, { bucket, key: entry.key, signal })).body)
+    })
+  }
+
+  /**
    * Moves a file: a copy (the rules of {@link copyFile}: server-side on one endpoint, multipart copy over
    * 5 GiB, streamed between endpoints), then the source is deleted, only once the copy is stored. Without
    * `overwrite`, an existing target is refused with `FST_S3S_EXISTS` (409), unless it already holds the
@@ -616,35 +645,6 @@ export class StorageOperations {
     }))
     this.log.debug({ from: hashKey(from.prefix), to: hashKey(to.prefix), done: result.done.length, failed: result.failed.length }, `storage ${mode} folder`)
     return result
-  }
-
-  /**
-   * A zip of a folder (`{ prefix }`) or of files and folders (`{ filenames }`, folders ending in `/`),
-   * streamed as it is built: objects are read one after another straight into the archive, entry names
-   * relative to the selection's common folder. The selection is listed first: over `maxFiles` or `maxBytes`
-   * it throws `FST_S3S_TOO_LARGE` (413) before any stream exists. Destroy the archive to stop the reads.
-   *
-   * @example
-   * const archive = await req.storage.zipStream({ prefix: 'reports/2026/' }, { maxFiles: 5000 })
-   * reply.type('application/zip').send(archive)
-   */
-  async zipStream (selection: ZipSelection, options: ZipStreamOptions = {}): Promise<ZipArchive> {
-    const limits = zipLimits(options)
-    options.signal?.throwIfAborted()
-    const { profile, bucket } = await this.resolveFolder('', options)
-    const entries = await listSelection({
-      listAll: (prefix) => this.listAll({ prefix, location: options.location, profile: options.profile }),
-      head: async (path) => await this.head(path, { location: options.location, profile: options.profile })
-    }, selection, limits, options.checkFile)
-    options.signal?.throwIfAborted()
-    this.log.debug({ profile: profile.name, files: entries.length }, 'storage zip')
-    return streamZip({
-      entries,
-      compress: limits.compress,
-      signal: options.signal,
-      onFile: options.onFile,
-      open: async (entry, signal) => await this.run(entry.path, async () => (await downloadObject(profile.client, { bucket, key: entry.key, signal })).body)
-    })
   }
 
   // Versions.

@@ -455,6 +455,55 @@ export interface CompletedUpload {
   location?: string
 }
 
+/** What {@link StorageOperations.zipStream} archives: a folder, or files and folders (paths ending in `/`). */
+export type ZipSelection = { prefix: string } | { filenames: string[] }
+
+/** A file of an archive. */
+export interface ZipEntry {
+  /** Its name in the archive: relative to the selection's common folder (for `{ prefix }`, to the prefix). */
+  name: string
+  /** Its path relative to the location (what the other methods take). */
+  path: string
+  /** Full S3 key. */
+  key: string
+  /** Bytes, as listed. */
+  size: number
+  lastModified?: Date
+}
+
+/** Options of {@link StorageOperations.zipStream}. */
+export interface ZipStreamOptions extends CallOptions {
+  /** Most files. Default 10,000 (at most 100,000). More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
+  maxFiles?: number
+  /** Most bytes of the files together. Default 10 GiB. More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
+  maxBytes?: number
+  /** `'store'` (default: most stored files are compressed already) or `'deflate'`. */
+  compression?: 'store' | 'deflate'
+  /** Aborting destroys the archive (with the signal's reason) and the S3 read in progress. */
+  signal?: AbortSignal
+  /**
+   * Called for every file the selection holds, while it is listed and before the stream exists: throw to
+   * refuse the whole archive (the browse route asks `authorize` for each file here).
+   */
+  checkFile?: (file: ZipEntry) => void | Promise<void>
+  /**
+   * Called once per entry, in order, after it is written whole, or with the error that cut it short (an S3
+   * failure, or `statusCode: 499` when the archive was destroyed first). Entries never reached get no call.
+   */
+  onFile?: (file: ZipEntry, error?: Error) => void
+}
+
+/**
+ * A zip archive streaming out: its bytes, plus what the listing found. Destroy it to stop the S3 reads; it
+ * errors (never ends) when an S3 read fails mid-way.
+ */
+export type ZipArchive = Readable & {
+  /** Entries in the archive. */
+  files: number
+  /** Bytes of the files together (before compression). */
+  bytes: number
+}
+
 /** Options of {@link StorageOperations.moveFile}: where to (`toFilename`, `toLocation`, `toProfile`), as for a copy. */
 export interface MoveFileOptions extends Omit<CopyFileOptions, 'ifNoneMatch'> {
   /** Replace a target that exists. Default false: an existing target is refused with `FST_S3S_EXISTS` (409). */
@@ -512,53 +561,4 @@ export interface MoveFolderResult {
 export interface CopyFolderResult {
   copied: Array<{ from: string, to: string }>
   failed: FolderTransferFailure[]
-}
-
-/** What {@link StorageOperations.zipStream} archives: a folder, or files and folders (paths ending in `/`). */
-export type ZipSelection = { prefix: string } | { filenames: string[] }
-
-/** A file of an archive. */
-export interface ZipEntry {
-  /** Its name in the archive: relative to the selection's common folder (for `{ prefix }`, to the prefix). */
-  name: string
-  /** Its path relative to the location (what the other methods take). */
-  path: string
-  /** Full S3 key. */
-  key: string
-  /** Bytes, as listed. */
-  size: number
-  lastModified?: Date
-}
-
-/** Options of {@link StorageOperations.zipStream}. */
-export interface ZipStreamOptions extends CallOptions {
-  /** Most files. Default 10,000 (at most 100,000). More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
-  maxFiles?: number
-  /** Most bytes of the files together. Default 10 GiB. More: `FST_S3S_TOO_LARGE` (413), before the stream exists. */
-  maxBytes?: number
-  /** `'store'` (default: most stored files are compressed already) or `'deflate'`. */
-  compression?: 'store' | 'deflate'
-  /** Aborting destroys the archive (with the signal's reason) and the S3 read in progress. */
-  signal?: AbortSignal
-  /**
-   * Called for every file the selection holds, while it is listed and before the stream exists: throw to
-   * refuse the whole archive (the browse route asks `authorize` for each file here).
-   */
-  checkFile?: (file: ZipEntry) => void | Promise<void>
-  /**
-   * Called once per entry, in order, after it is written whole, or with the error that cut it short (an S3
-   * failure, or `statusCode: 499` when the archive was destroyed first). Entries never reached get no call.
-   */
-  onFile?: (file: ZipEntry, error?: Error) => void
-}
-
-/**
- * A zip archive streaming out: its bytes, plus what the listing found. Destroy it to stop the S3 reads; it
- * errors (never ends) when an S3 read fails mid-way.
- */
-export type ZipArchive = Readable & {
-  /** Entries in the archive. */
-  files: number
-  /** Bytes of the files together (before compression). */
-  bytes: number
 }
