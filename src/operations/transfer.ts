@@ -282,16 +282,12 @@ export async function copyObject (client: S3Client, params: CopyObjectParams): P
   const threshold = params.multipartThreshold ?? MAX_SINGLE_COPY_BYTES
   const ifNoneMatch = params.ifNoneMatch === true ? '*' : undefined
   const send = async <T>(fn: () => Promise<T>): Promise<T> => ifNoneMatch === undefined ? await fn() : await retryConflicts(fn)
-  if (params.size !== undefined && params.size <= threshold) {
-    const size = params.size
-    const copied = await send(async () => await client.send(new CopyObjectCommand({
-      Bucket: params.to.bucket, Key: params.to.key, CopySource: copySource(params.from), IfNoneMatch: ifNoneMatch
-    })))
-    return { versionId: copied.VersionId, etag: copied.CopyObjectResult?.ETag, size }
-  }
-  const head = await headObject(client, params.from.bucket, params.from.key, { versionId: params.from.versionId })
-  const size = head.size
-  if (size <= threshold) {
+  // A size the caller knows to be under the threshold needs no HEAD; a multipart copy needs the head's headers.
+  const head = params.size !== undefined && params.size <= threshold
+    ? undefined
+    : await headObject(client, params.from.bucket, params.from.key, { versionId: params.from.versionId })
+  const size = head?.size ?? params.size!
+  if (head === undefined || size <= threshold) {
     const copied = await send(async () => await client.send(new CopyObjectCommand({
       Bucket: params.to.bucket,
       Key: params.to.key,
