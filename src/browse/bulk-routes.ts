@@ -8,7 +8,7 @@
 import { PassThrough } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { FST_S3S_BAD_REQUEST, FST_S3S_INVALID_ARGUMENT, FST_S3S_NOT_FOUND, FST_S3S_QUOTA_EXCEEDED, isNotFound, isStorageError } from '../errors.js'
-import type { AuditAction } from '../http/audit.js'
+import { statusOfError } from '../http/audit.js'
 import { csrfGuard } from '../http/guards.js'
 import { baseName } from '../keys.js'
 import { mapKeyFailure } from '../operations/s3-errors.js'
@@ -152,16 +152,6 @@ function keyFailure (path: string, code: string, message: string): { path: strin
   return { path, code: mapped.code, message: mapped.message }
 }
 
-function statusOf (err: unknown): number {
-  return (err as { statusCode?: number } | undefined)?.statusCode ?? 500
-}
-
-/** Writes one audit record for a path of this request. */
-async function auditPath (ctx: NamespaceContext, req: FastifyRequest, user: string | null, action: AuditAction, path: string, statusCode: number): Promise<void> {
-  const { bucket, key } = await ctx.locate(path, req).catch(() => ({ bucket: '', key: path }))
-  ctx.audit.record(req, { action, namespace: ctx.ns.name, bucket, key, user, statusCode })
-}
-
 /** Moves or copies every transfer in turn: files one call each, folders walked by StorageOperations. */
 async function runTransfers (ctx: NamespaceContext, req: FastifyRequest, user: string | null, mode: 'move' | 'copy', transfers: Transfer[],
   { overwrite, signal, progress }: { overwrite: boolean, signal: AbortSignal, progress?: ProgressLines }): Promise<TransferReport> {
@@ -176,10 +166,10 @@ async function runTransfers (ctx: NamespaceContext, req: FastifyRequest, user: s
         if (mode === 'move') await ops.moveFile(t.from, { toFilename: t.to, overwrite })
         else await ops.copyFile(t.from, { toFilename: t.to, ifNoneMatch: !overwrite })
         report.done.push({ from: t.from, to: t.to })
-        audits.push(auditPath(ctx, req, user, mode, t.from, 200))
+        audits.push(ctx.recordPath(req, user, mode, t.from, 200))
       } catch (err) {
         report.failed.push(failureOf(t.from, err))
-        audits.push(auditPath(ctx, req, user, mode, t.from, statusOf(err)))
+        audits.push(ctx.recordPath(req, user, mode, t.from, statusOfError(err)))
       }
       ctx.invalidateListing(t.from, req)
       ctx.invalidateListing(t.to, req)
@@ -196,7 +186,7 @@ async function runTransfers (ctx: NamespaceContext, req: FastifyRequest, user: s
           seen++
           if (error === undefined) report.done.push(entry)
           else report.failed.push(failureOf(entry.from, error))
-          audits.push(auditPath(ctx, req, user, mode, entry.from, error === undefined ? 200 : statusOf(error)))
+          audits.push(ctx.recordPath(req, user, mode, entry.from, error === undefined ? 200 : statusOfError(error)))
           ctx.invalidateListing(entry.from, req)
           ctx.invalidateListing(entry.to, req)
           tell()
@@ -206,7 +196,7 @@ async function runTransfers (ctx: NamespaceContext, req: FastifyRequest, user: s
     } catch (err) {
       if (signal.aborted) break
       report.failed.push(failureOf(t.from, err))
-      audits.push(auditPath(ctx, req, user, mode, t.from, statusOf(err)))
+      audits.push(ctx.recordPath(req, user, mode, t.from, statusOfError(err)))
       tell()
     }
     ctx.invalidateListing(t.from, req)
@@ -278,13 +268,13 @@ export async function bulkRoutes (app: FastifyInstance, { ctx }: NamespaceRouteO
           refused.add(path)
           failed.push(keyFailure(path, f.code, f.message))
         }
-        for (const path of files) await auditPath(ctx, req, user, 'delete', path, refused.has(path) ? 500 : 200)
+        for (const path of files) await ctx.recordPath(req, user, 'delete', path, refused.has(path) ? 500 : 200)
       } catch (err) {
         // One batched call failed for all of them (its message names the batch, not a path).
         const { code } = failureOf('', err)
         for (const path of files) {
           failed.push({ path, code, message: `${path} was not deleted (${code})` })
-          await auditPath(ctx, req, user, 'delete', path, statusOf(err))
+          await ctx.recordPath(req, user, 'delete', path, statusOfError(err))
         }
       }
       for (const path of files) ctx.invalidate(path, req)
@@ -294,11 +284,11 @@ export async function bulkRoutes (app: FastifyInstance, { ctx }: NamespaceRouteO
         const result = await ops.deleteFolder(folder, { recursive: true })
         deleted += result.deleted.length
         for (const f of result.failed) failed.push(keyFailure(relative(f.key), f.code, f.message))
-        await auditPath(ctx, req, user, 'delete', folder, result.failed.length === 0 ? 200 : 500)
+        await ctx.recordPath(req, user, 'delete', folder, result.failed.length === 0 ? 200 : 500)
       } catch (err) {
         const { code, message } = failureOf(folder, err)
         failed.push({ path: folder, code, message })
-        await auditPath(ctx, req, user, 'delete', folder, statusOf(err))
+        await ctx.recordPath(req, user, 'delete', folder, statusOfError(err))
       }
       ctx.invalidate(folder, req)
     }

@@ -8,7 +8,7 @@ import { FST_S3S_FORBIDDEN } from '../errors.js'
 import { baseName, buildKey, normalizePrefix } from '../keys.js'
 import { StorageOperations, type BucketVersioning, type ListedFile } from '../operations/storage-operations.js'
 import type { ProfileRegistry } from '../profiles/registry.js'
-import type { AuditAction, AuditLog } from '../http/audit.js'
+import { statusOfError, type AuditAction, type AuditLog } from '../http/audit.js'
 import type { ListingCache } from './cache.js'
 import type { NormalizedBrowseOptions, NormalizedNamespace } from './options.js'
 import { identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
@@ -192,12 +192,17 @@ export class NamespaceContext {
       status = typeof okStatus === 'number' ? okStatus : okStatus()
       return result
     } catch (err) {
-      status = (err as { statusCode?: number }).statusCode ?? 500
+      status = statusOfError(err)
       throw err
     } finally {
-      const { bucket, key } = await this.locate(path, req).catch(() => ({ bucket: '', key: path }))
-      this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode: status, versionId: extra.versionId })
+      await this.recordPath(req, user, action, path, status, extra)
     }
+  }
+
+  /** Writes the audit record of an action on a namespace path (its full key; the path itself if it cannot be located). */
+  async recordPath (req: FastifyRequest, user: string | null, action: AuditAction, path: string, statusCode: number, extra: { versionId?: string } = {}): Promise<void> {
+    const { bucket, key } = await this.locate(path, req).catch(() => ({ bucket: '', key: path }))
+    this.audit.record(req, { action, namespace: this.ns.name, bucket, key, user, statusCode, versionId: extra.versionId })
   }
 
   /** URL of a file: the CDN when `objectHostname` is set, else the download route. */

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { dispositionHeader } from '../content-disposition.js'
 import { FST_S3S_BAD_REQUEST } from '../errors.js'
 import { csrfGuard } from '../http/guards.js'
-import type { AuditAction } from '../http/audit.js'
+import { statusOfError, type AuditAction } from '../http/audit.js'
 import { baseName } from '../keys.js'
 import type { ZipArchive, ZipSelection } from '../operations/storage-operations.js'
 import { selectionFolder } from '../operations/zip.js'
@@ -44,10 +44,6 @@ function readZipRequest (body: unknown): ZipRequest {
   return { selection: { filenames }, folders: filenames.filter((p) => p === '' || p.endsWith('/')), base: selectionFolder(filenames) }
 }
 
-function statusOf (err: unknown): number {
-  return (err as { statusCode?: number } | undefined)?.statusCode ?? 500
-}
-
 /** The zip route of a namespace (none with `zip: false`). */
 export async function zipRoutes (app: FastifyInstance, { ctx }: NamespaceRouteOptions): Promise<void> {
   const limits = ctx.ns.zip
@@ -68,10 +64,10 @@ export async function zipRoutes (app: FastifyInstance, { ctx }: NamespaceRouteOp
         maxBytes: limits.maxBytes,
         compression: limits.compression,
         checkFile: async (file) => await ctx.authorize(user, 'download', file.path),
-        onFile: (file, err) => record('download', file.key, err === undefined ? 200 : statusOf(err))
+        onFile: (file, err) => record('download', file.key, err === undefined ? 200 : statusOfError(err))
       })
     } catch (err) {
-      record('zip', folderKey, statusOf(err))
+      record('zip', folderKey, statusOfError(err))
       throw err
     }
     watchArchive(req, archive, (statusCode) => record('zip', folderKey, statusCode))
@@ -89,7 +85,7 @@ function watchArchive (req: FastifyRequest, archive: ZipArchive, done: (statusCo
   let outcome: number | undefined
   archive.once('end', () => { outcome ??= 200 })
   archive.once('error', (err) => {
-    outcome ??= statusOf(err)
+    outcome ??= statusOfError(err)
     // Fastify logs the stream's error and cuts the response; the reason is worth a line of its own.
     req.log.warn({ err, files: archive.files }, 'zip archive failed mid-stream')
   })

@@ -57,6 +57,11 @@ export function cutBytes (value: string, max: number): string {
   return bytes.subarray(0, max).toString('utf8').replace(/\uFFFD+$/, '')
 }
 
+/** The status an error answers with (a catalog error's own, else 500): what its audit record says. */
+export function statusOfError (err: unknown): number {
+  return (err as { statusCode?: number } | undefined)?.statusCode ?? 500
+}
+
 /** The result class of a status code. */
 export function resultOf (statusCode: number): AuditResult {
   if (statusCode < 400) return 'ok'

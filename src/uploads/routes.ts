@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { FST_S3S_CSRF, FST_S3S_FORBIDDEN, FST_S3S_INVALID_OPTION, FST_S3S_NOT_FOUND } from '../errors.js'
 import { hasRequestedWith, identify, requireAllowed, type Authenticate, type Authorize, type BrowseAction } from '../http/guards.js'
+import { statusOfError } from '../http/audit.js'
 import { MAX_LINK_TTL_SECONDS } from '../operations/links.js'
 import { companionRoutes, uploadSecrets } from './companion.js'
 import type { UploadServiceOptions } from './upload-service.js'
@@ -92,7 +93,7 @@ export const s3UploadRoutes: FastifyPluginAsync<UploadRoutesOptions> = async (ap
       statusCode = 200
       return result
     } catch (err) {
-      statusCode = (err as { statusCode?: number }).statusCode ?? 500
+      statusCode = statusOfError(err)
       throw err
     } finally {
       audit.record(req, { action, namespace, bucket: '', key, user, statusCode })
